@@ -100,14 +100,15 @@ public sealed class MirrorReader(IMirrorSource source, DateTimeOffset now)
     }
 
     /// <summary>Reads <c>snapshot.json</c> and checks it against the timestamp's hash and length.</summary>
+    /// <remarks>With <paramref name="bindToTimestamp"/> false only the length limit is taken from the timestamp (diagnostics after a mismatch).</remarks>
     /// <exception cref="MirrorException">Missing, too long, hash mismatch, badly signed, expired, or rolled back.</exception>
-    public async Task<SignedManifest<SnapshotManifest>> ReadSnapshotAsync(RootManifest root, TimestampManifest timestamp, SnapshotManifest? trusted, CancellationToken cancellationToken)
+    public async Task<SignedManifest<SnapshotManifest>> ReadSnapshotAsync(RootManifest root, TimestampManifest timestamp, SnapshotManifest? trusted, CancellationToken cancellationToken, bool bindToTimestamp = true)
     {
         const string name = "snapshot.json";
         var expected = timestamp.Snapshot!;
         var bytes = await ReadRequiredAsync(name, (long)expected.Length, "declared in timestamp.json", cancellationToken).ConfigureAwait(false);
         var actual = Convert.ToHexStringLower(SHA256.HashData(bytes));
-        if (actual != expected.Hashes["sha256"])
+        if (bindToTimestamp && actual != expected.Hashes["sha256"])
         {
             throw new MirrorException(MirrorErrors.MixAndMatch,
                 $"{name} has sha256 {actual[..16]}… but timestamp.json (version {timestamp.Version}) requires {expected.Hashes["sha256"][..Math.Min(16, expected.Hashes["sha256"].Length)]}…: the snapshot does not belong to this timestamp (mix-and-match, tampering, or a publish caught half-way).",

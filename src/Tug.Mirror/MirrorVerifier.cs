@@ -79,7 +79,7 @@ public sealed class MirrorVerifier(MirrorReader reader)
                 ? reader.ParseTrustedRoot(bytes, "trusted root.json")
                 : await reader.ReadInitialRootAsync(cancellationToken).ConfigureAwait(false);
             root = await reader.UpdateRootAsync(anchor, cancellationToken).ConfigureAwait(false);
-            Record(root, root.Signed.Version == anchor.Signed.Version && options.TrustedRoot is null ? "root.json" : ManifestNames.Versioned(root.Signed.Version, ManifestNames.Root));
+            Record(root, root.Signed.Version == anchor.Signed.Version ? "root.json" : ManifestNames.Versioned(root.Signed.Version, ManifestNames.Root));
         }
         catch (MirrorException e)
         {
@@ -103,7 +103,17 @@ public sealed class MirrorVerifier(MirrorReader reader)
         {
             // Without a trusted timestamp the snapshot is still checked on its own, with the length TiUP allows.
             var expected = timestamp?.Signed ?? await UnverifiedTimestampAsync(cancellationToken).ConfigureAwait(false);
-            snapshot = await reader.ReadSnapshotAsync(root.Signed, expected, options.Trusted?.Snapshot, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                snapshot = await reader.ReadSnapshotAsync(root.Signed, expected, options.Trusted?.Snapshot, cancellationToken).ConfigureAwait(false);
+            }
+            catch (MirrorException e) when (e.Code == MirrorErrors.MixAndMatch)
+            {
+                // The snapshot does not belong to the timestamp; still check it on its own so the rest can be diagnosed.
+                Fail(e, "snapshot.json");
+                snapshot = await reader.ReadSnapshotAsync(root.Signed, expected, options.Trusted?.Snapshot, cancellationToken, bindToTimestamp: false).ConfigureAwait(false);
+            }
+
             Record(snapshot, "snapshot.json");
         }
         catch (MirrorException e)

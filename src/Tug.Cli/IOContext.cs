@@ -1,0 +1,27 @@
+// Copyright (c) Tug contributors. Licensed under the Apache License, Version 2.0.
+
+namespace Tug.Cli;
+
+/// <summary>The process's standard streams. stdout carries results only; logs, progress and errors go to stderr.</summary>
+public sealed record IOContext(TextWriter Out, TextWriter Error, TextReader In, bool OutputRedirected, bool InputRedirected)
+{
+    /// <summary>The real console.</summary>
+    public static IOContext FromConsole() =>
+        new(Console.Out, Console.Error, Console.In, Console.IsOutputRedirected, Console.IsInputRedirected);
+}
+
+/// <summary>Environment variables and the current directory, behind a seam for tests.</summary>
+public interface IEnvironment
+{
+    string? GetVariable(string name);
+
+    string CurrentDirectory { get; }
+}
+
+/// <summary>The process environment.</summary>
+public sealed class SystemEnvironment : IEnvironment
+{
+    public string? GetVariable(string name) => Environment.GetEnvironmentVariable(name);
+
+    public string CurrentDirectory => Environment.CurrentDirectory;
+}

@@ -1,0 +1,71 @@
+// Copyright (c) Tug contributors. Licensed under the Apache License, Version 2.0.
+
+using System.CommandLine;
+using Microsoft.Extensions.DependencyInjection;
+using Tug.Cli.Commands;
+using Tug.Mirror;
+
+namespace Tug.Cli;
+
+/// <summary>The <c>tug</c> command: parses, composes services once, runs one verb, maps failures to exit codes.</summary>
+public sealed class Program(IOContext io, Action<IServiceCollection>? overrides = null)
+{
+    public static async Task<int> Main(string[] args)
+    {
+        using var cancellation = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            cancellation.Cancel();
+        };
+        return await new Program(IOContext.FromConsole()).RunAsync(args, cancellation.Token);
+    }
+
+    /// <summary>Runs the command line and returns the exit status.</summary>
+    public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
+    {
+        var services = new ServiceCollection();
+        ConfigureServices(services);
+        overrides?.Invoke(services);
+        await using var provider = services.BuildServiceProvider();
+        var renderer = provider.GetRequiredService<Renderer>();
+        var root = CommandTree.Build(provider);
+        var parse = root.Parse(args);
+        try
+        {
+            return await parse.InvokeAsync(new InvocationConfiguration { Output = io.Out, Error = io.Error, EnableDefaultExceptionHandler = false }, cancellationToken);
+        }
+        catch (MirrorException e)
+        {
+            renderer.Error(e.Code, e.Message, e.File, e.Hint);
+            return MirrorException.DefaultExitCode;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            renderer.Error("E0130", "Cancelled; no further steps were started.", null, null);
+            return ExitCodes.Cancelled;
+        }
+        catch (Exception e)
+        {
+            var log = renderer.WriteCrashLog(e);
+            renderer.Error("E0070", $"Unexpected error: {e.Message}", null, $"This is a bug in tug; the full trace is in {log}.");
+            return ExitCodes.Unexpected;
+        }
+    }
+
+    private void ConfigureServices(IServiceCollection services)
+    {
+        services.AddSingleton(io);
+        services.AddSingleton<IEnvironment, SystemEnvironment>();
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(_ => new HttpClient { Timeout = TimeSpan.FromMinutes(10) });
+        services.AddSingleton(sp => TugHome.FromEnvironment(sp.GetRequiredService<IEnvironment>().GetVariable));
+        services.AddSingleton(sp => new MirrorClient(
+            sp.GetRequiredService<TugHome>(),
+            sp.GetRequiredService<HttpClient>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<IEnvironment>().GetVariable));
+        services.AddSingleton<Renderer>();
+        services.AddSingleton<MirrorCommands>();
+    }
+}
