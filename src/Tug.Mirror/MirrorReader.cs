@@ -71,7 +71,8 @@ public sealed class MirrorReader(IMirrorSource source, DateTimeOffset now)
             if (ManifestNames.TryParseTime(candidate.Signed.Expires, out var newExpires)
                 && ManifestNames.TryParseTime(current.Signed.Expires, out var oldExpires) && newExpires < oldExpires)
             {
-                throw new MirrorException(MirrorErrors.RootChain, $"{name} expires earlier than the root it replaces ({candidate.Signed.Expires} < {current.Signed.Expires}).", name);
+                throw new MirrorException(MirrorErrors.RootChain, $"{name} expires earlier than the root it replaces ({candidate.Signed.Expires} < {current.Signed.Expires}).", name,
+                    "A new root must not shorten trust; its owner must publish a root with a later expiry.");
             }
 
             current = candidate;

@@ -384,7 +384,8 @@ public sealed class LocalMirror
         var roleKeys = RoleKeys();
         if (all || role == ManifestNames.Root)
         {
-            var root = Root.Signed with { Version = Root.Signed.Version + 1, Expires = Extend(Root.Signed.Expires, span, force: true) };
+            // A root may never expire earlier than the one it replaces (clients refuse such a chain), so it only moves forward.
+            var root = Root.Signed with { Version = Root.Signed.Version + 1, Expires = Extend(Root.Signed.Expires, span) };
             var bytes = Manifest.Sign(root, roleKeys.ForRole(Root.Signed, ManifestNames.Root, KeyDirectory));
             tx.Add(ManifestNames.Versioned(root.Version, ManifestNames.Root), bytes);
             meta.Add((ManifestNames.MetaKey(ManifestNames.Root), new FileVersion((ulong)bytes.Length, root.Version)));

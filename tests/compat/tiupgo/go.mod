@@ -1,0 +1,3 @@
+module tiupgo
+
+go 1.19
