@@ -1,0 +1,107 @@
+// Copyright (c) Tug contributors. Licensed under the Apache License, Version 2.0.
+
+using System.Collections.Immutable;
+using System.Text.Json;
+
+namespace Tug.Testing;
+
+/// <summary>One host of the testbed, as <c>testbed/.state/inventory.json</c> describes it.</summary>
+public sealed record TestbedHost(string Name, string Address, int Port, string User, string Key, string HostKeyFingerprint);
+
+/// <summary>The hosts of the testbed and how to reach them.</summary>
+public sealed record TestbedInventory(ImmutableArray<TestbedHost> Hosts, string Key, string SshConfig)
+{
+    public TestbedHost this[string name] => Hosts.Single(h => h.Name == name);
+
+    /// <summary>Reads the inventory file written by <c>testbed up</c>.</summary>
+    public static TestbedInventory Load(string path)
+    {
+        using var document = JsonDocument.Parse(File.ReadAllBytes(path));
+        var root = document.RootElement;
+        var hosts = root.GetProperty("hosts").EnumerateArray().Select(h => new TestbedHost(
+            h.GetProperty("name").GetString()!,
+            h.GetProperty("address").GetString()!,
+            h.GetProperty("port").GetInt32(),
+            h.GetProperty("user").GetString()!,
+            h.GetProperty("key").GetString()!,
+            h.GetProperty("hostKeyFingerprint").GetString()!)).ToImmutableArray();
+        return new TestbedInventory(hosts, root.GetProperty("key").GetString()!, root.GetProperty("sshConfig").GetString()!);
+    }
+}
+
+/// <summary>
+/// Brings the testbed (real Debian hosts: systemd, sshd, own address) up once per test run, or attaches to one
+/// already up with enough hosts. A testbed that cannot start fails the tests with the reason; it never skips them.
+/// Size: <c>TUG_TESTBED_HOSTS</c> (default 3).
+/// </summary>
+public sealed class TestbedFixture : IAsyncLifetime
+{
+    private TestbedInventory? _inventory;
+
+    public static string Script => Path.Combine(Repo.Root, "testbed", "testbed");
+
+    public static string InventoryPath => Path.Combine(Repo.Root, "testbed", ".state", "inventory.json");
+
+    public TestbedInventory Inventory => _inventory ?? throw new InvalidOperationException("testbed not started");
+
+    public async ValueTask InitializeAsync()
+    {
+        var count = int.TryParse(Environment.GetEnvironmentVariable("TUG_TESTBED_HOSTS"), out var n) ? n : 3;
+        var (exit, output) = await Processes.RunAsync(Script, $"up {count}", Repo.Root);
+        if (exit != 0)
+        {
+            throw new InvalidOperationException($"`testbed/testbed up {count}` failed (exit {exit}); integration tests need it:\n{output}");
+        }
+
+        Reload();
+    }
+
+    /// <summary>Re-reads the inventory (after a rekey, say).</summary>
+    public TestbedInventory Reload() => _inventory = TestbedInventory.Load(InventoryPath);
+
+    /// <summary>Runs a command on a host with the system ssh client and the testbed's config.</summary>
+    public Task<(int ExitCode, string Output)> SshAsync(string host, string command, int timeoutSeconds = 10) =>
+        Processes.RunAsync("ssh", $"-F {Inventory.SshConfig} -o ConnectTimeout={timeoutSeconds} {host} {Quote(command)}");
+
+    /// <summary>Copies a local file to a host.</summary>
+    public Task<(int ExitCode, string Output)> CopyToAsync(string host, string localPath, string remotePath) =>
+        Processes.RunAsync("scp", $"-q -F {Inventory.SshConfig} {localPath} {host}:{remotePath}");
+
+    /// <summary>Runs <c>testbed/testbed ARGS</c>.</summary>
+    public static Task<(int ExitCode, string Output)> TestbedAsync(string arguments) => Processes.RunAsync(Script, arguments, Repo.Root);
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    private static string Quote(string s) => "'" + s.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+}
+
+/// <summary>Upstream-style release tarballs built from Debian's archive by <c>testbed/testbed packages</c> (cached).</summary>
+public sealed class PackagesFixture : IAsyncLifetime
+{
+    public string Directory { get; } = Path.Combine(Repo.Root, "testbed", ".state", "packages");
+
+    public ImmutableArray<(string Component, string Version, string File, string Entry)> Packages { get; private set; } = [];
+
+    public (string Component, string Version, string File, string Entry) Find(string component, string version) =>
+        Packages.FirstOrDefault(p => p.Component == component && p.Version == version) is { File: not null } found
+            ? found
+            : throw new InvalidOperationException($"testbed packages has no {component} {version}; it has: {string.Join(", ", Packages.Select(p => $"{p.Component} {p.Version}"))}");
+
+    public async ValueTask InitializeAsync()
+    {
+        var (exit, output) = await TestbedFixture.TestbedAsync($"packages {Directory}");
+        if (exit != 0)
+        {
+            throw new InvalidOperationException($"`testbed/testbed packages` failed (exit {exit}):\n{output}");
+        }
+
+        using var document = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(Directory, "packages.json")));
+        Packages = [.. document.RootElement.EnumerateArray().Select(p => (
+            p.GetProperty("component").GetString()!,
+            p.GetProperty("version").GetString()!,
+            Path.Combine(Directory, p.GetProperty("file").GetString()!),
+            p.GetProperty("entry").GetString()!))];
+    }
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+}
