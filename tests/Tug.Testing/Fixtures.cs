@@ -64,7 +64,12 @@ public static class Packages
 /// <summary>Runs an external program and captures its output.</summary>
 public static class Processes
 {
-    public static async Task<(int ExitCode, string Output)> RunAsync(string file, string arguments, string? workingDirectory = null, IDictionary<string, string>? environment = null)
+    /// <summary>Runs <paramref name="file"/> with arguments split on spaces (no quoting; use the list overload for that).</summary>
+    public static Task<(int ExitCode, string Output)> RunAsync(string file, string arguments, string? workingDirectory = null, IDictionary<string, string>? environment = null) =>
+        RunAsync(file, arguments.Split(' ', StringSplitOptions.RemoveEmptyEntries), workingDirectory, environment);
+
+    /// <summary>Runs <paramref name="file"/> with each argument passed as is.</summary>
+    public static async Task<(int ExitCode, string Output)> RunAsync(string file, IReadOnlyList<string> arguments, string? workingDirectory = null, IDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo(file, arguments)
         {

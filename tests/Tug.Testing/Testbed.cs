@@ -61,18 +61,16 @@ public sealed class TestbedFixture : IAsyncLifetime
 
     /// <summary>Runs a command on a host with the system ssh client and the testbed's config.</summary>
     public Task<(int ExitCode, string Output)> SshAsync(string host, string command, int timeoutSeconds = 10) =>
-        Processes.RunAsync("ssh", $"-F {Inventory.SshConfig} -o ConnectTimeout={timeoutSeconds} {host} {Quote(command)}");
+        Processes.RunAsync("ssh", ["-F", Inventory.SshConfig, "-o", $"ConnectTimeout={timeoutSeconds}", host, command]);
 
     /// <summary>Copies a local file to a host.</summary>
     public Task<(int ExitCode, string Output)> CopyToAsync(string host, string localPath, string remotePath) =>
-        Processes.RunAsync("scp", $"-q -F {Inventory.SshConfig} {localPath} {host}:{remotePath}");
+        Processes.RunAsync("scp", ["-q", "-F", Inventory.SshConfig, localPath, $"{host}:{remotePath}"]);
 
     /// <summary>Runs <c>testbed/testbed ARGS</c>.</summary>
     public static Task<(int ExitCode, string Output)> TestbedAsync(string arguments) => Processes.RunAsync(Script, arguments, Repo.Root);
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
-
-    private static string Quote(string s) => "'" + s.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 }
 
 /// <summary>Upstream-style release tarballs built from Debian's archive by <c>testbed/testbed packages</c> (cached).</summary>
