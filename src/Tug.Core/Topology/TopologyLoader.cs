@@ -1,0 +1,72 @@
+// Copyright (c) Tug contributors. Licensed under the Apache License, Version 2.0.
+
+using System.Text;
+
+namespace Tug.Core.Topology;
+
+/// <summary>Reads TiUP topology files, strictly as TiUP does, into a validated <see cref="Topology"/>.</summary>
+/// <remarks>
+/// Tug extension: an <c>etcd_servers</c> section declares a plain etcd cluster (role and package <c>etcd</c>)
+/// with the fields <c>host</c>, <c>manage_host</c>, <c>listen_host</c>, <c>ssh_port</c>, <c>ignore_exporter</c>,
+/// <c>name</c> (default <c>etcd-&lt;host&gt;-&lt;client_port&gt;</c>, unique), <c>client_port</c> (2379),
+/// <c>peer_port</c> (2380), <c>deploy_dir</c>, <c>data_dir</c>, <c>log_dir</c>, <c>numa_node</c>, <c>config</c>,
+/// <c>resource_control</c>, <c>arch</c> and <c>os</c>; <c>component_versions.etcd</c> pins its version. TiUP
+/// refuses such a file (unknown key), so it is Tug-only; everything else reads exactly as in TiUP.
+/// </remarks>
+public static class TopologyLoader
+{
+    /// <summary>Reads and validates a topology file.</summary>
+    /// <exception cref="TopologyException">The file cannot be read, or it is invalid (every problem is listed).</exception>
+    public static Topology Load(string path) => Parse(Read(path), path);
+
+    /// <summary>Parses and validates topology YAML; <paramref name="fileName"/> is used in error locations.</summary>
+    /// <exception cref="TopologyException">The topology is invalid (every problem is listed).</exception>
+    public static Topology Parse(string yaml, string fileName) =>
+        TopologyBuilder.Build(yaml, fileName, strict: true, validate: true);
+
+    /// <summary>
+    /// Parses a scale-out topology on top of an existing cluster, as <c>tiup cluster scale-out</c> does: the file's
+    /// <c>global</c>, <c>monitored</c> and <c>server_configs</c> are ignored, new instances take the cluster's
+    /// defaults, and the merged topology (returned) is validated as a whole.
+    /// </summary>
+    /// <exception cref="TopologyException">The part is invalid, or conflicts with the cluster.</exception>
+    public static Topology ParseScaleOut(string yaml, string fileName, Topology cluster) =>
+        TopologyBuilder.BuildScaleOut(yaml, fileName, cluster);
+
+    /// <summary>Reads a scale-out topology file; see <see cref="ParseScaleOut"/>.</summary>
+    /// <exception cref="TopologyException">The file cannot be read, or it is invalid.</exception>
+    public static Topology LoadScaleOut(string path, Topology cluster) => ParseScaleOut(Read(path), path, cluster);
+
+    private static string Read(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path, Encoding.UTF8);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw TopologyException.One(TopologyErrors.ReadFailed, new SourceLocation(path, 0, 0),
+                $"cannot read topology file \"{path}\": {e.Message}",
+                "Check that the file exists and is readable; 'tug cluster template' prints an example topology.");
+        }
+    }
+}
+
+/// <summary>Cluster names, as TiUP allows them (<c>clusterutil/cluster_name.go</c>).</summary>
+public static class ClusterName
+{
+    /// <summary>Whether a name matches <c>^[a-zA-Z0-9\-_\.]+$</c>.</summary>
+    public static bool IsValid(string name) => TopologyValidator.IsValidClusterName(name);
+
+    /// <summary>Throws when a cluster name is not allowed.</summary>
+    /// <exception cref="TopologyException">The name has characters other than letters, digits, '-', '_' and '.'.</exception>
+    public static void Validate(string name)
+    {
+        if (!IsValid(name))
+        {
+            throw TopologyException.One(TopologyErrors.BadClusterName, new SourceLocation("cluster name", 0, 0),
+                $"cluster name \"{name}\" is not allowed",
+                "Use only letters, digits, '-', '_' and '.', for example 'prod-1'.");
+        }
+    }
+}
