@@ -3,6 +3,9 @@
 using System.CommandLine;
 using Microsoft.Extensions.DependencyInjection;
 using Tug.Cli.Commands;
+using Tug.Core.Cluster;
+using Tug.Core.Remote;
+using Tug.Core.Topology;
 using Tug.Mirror;
 
 namespace Tug.Cli;
@@ -40,6 +43,25 @@ public sealed class Program(IOContext io, Action<IServiceCollection>? overrides 
             renderer.Error(e.Code, e.Message, e.File, e.Hint);
             return MirrorException.DefaultExitCode;
         }
+        catch (TopologyException e)
+        {
+            foreach (var diagnostic in e.Diagnostics)
+            {
+                io.Error.WriteLine(diagnostic.Render());
+            }
+
+            return TopologyException.DefaultExitCode;
+        }
+        catch (ClusterException e)
+        {
+            renderer.Error(e.Code, e.Message, null, e.Hint);
+            return ExitCodes.BadInput;
+        }
+        catch (RemoteException e)
+        {
+            renderer.Error(e.Code, e.Message, e.Host.Length > 0 ? e.Host : null, e.Hint);
+            return ExitCodes.Failure;
+        }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             renderer.Error("E0130", "Cancelled; no further steps were started.", null, null);
@@ -67,5 +89,9 @@ public sealed class Program(IOContext io, Action<IServiceCollection>? overrides 
             sp.GetRequiredService<IEnvironment>().GetVariable));
         services.AddSingleton<Renderer>();
         services.AddSingleton<MirrorCommands>();
+        services.AddSingleton(sp => new ClusterStore(Path.Combine(sp.GetRequiredService<TugHome>().Directory, "clusters"), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<IPackageSource, MirrorPackageSource>();
+        services.AddSingleton<ClusterOperations>();
+        services.AddSingleton<ClusterCommands>();
     }
 }

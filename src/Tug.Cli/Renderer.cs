@@ -89,7 +89,7 @@ public sealed class Renderer(IOContext io, TugHome home, TimeProvider time)
         });
         if (redirected)
         {
-            console.Profile.Width = 160;
+            console.Profile.Width = 240;
         }
 
         return console;

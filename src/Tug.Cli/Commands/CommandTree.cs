@@ -11,6 +11,7 @@ public static class CommandTree
     public static RootCommand Build(IServiceProvider services)
     {
         var mirror = services.GetRequiredService<MirrorCommands>();
+        var cluster = services.GetRequiredService<ClusterCommands>();
         var root = new RootCommand(
             "tug deploys and operates multi-host clusters over SSH and systemd from a TiUP-compatible signed mirror, offline-first.\n" +
             "Every operation ends by proving, on every host, what runs.\n\nState lives under $TUG_HOME (default ~/.tug); the mirror in use is $TUG_MIRRORS or `tug mirror set`.");
@@ -160,6 +161,109 @@ public static class CommandTree
             root.Subcommands.Add(command);
         }
 
+        root.Subcommands.Add(BuildCluster(cluster, format));
         return root;
+    }
+
+    private static Command BuildCluster(ClusterCommands cluster, Func<Option<string>> format)
+    {
+        var command = new Command("cluster", "Deploy and operate clusters over SSH and systemd (TiUP's `tiup cluster` verbs and flags).");
+        var ssh = new Option<string>("--ssh") { Description = "SSH transport: builtin (in-process) or system (the ssh client, honours ~/.ssh/config).", DefaultValueFactory = _ => "builtin", Recursive = true }.AcceptOnlyFromAmong("builtin", "system");
+        var sshTimeout = new Option<int>("--ssh-timeout") { Description = "Seconds to wait for an SSH connection.", DefaultValueFactory = _ => 5, Recursive = true };
+        var waitTimeout = new Option<int>("--wait-timeout") { Description = "Seconds to wait for a service to come up or go down.", DefaultValueFactory = _ => 120, Recursive = true };
+        var concurrency = new Option<int>("--concurrency", "-c") { Description = "Hosts worked on at once.", DefaultValueFactory = _ => Math.Max(8, Environment.ProcessorCount * 8), Recursive = true };
+        var fmt = format();
+        fmt.Recursive = true;
+        command.Options.Add(ssh);
+        command.Options.Add(sshTimeout);
+        command.Options.Add(waitTimeout);
+        command.Options.Add(concurrency);
+        command.Options.Add(fmt);
+        ClusterGlobals Globals(ParseResult p) => new(p.GetValue(ssh)!, p.GetValue(sshTimeout), p.GetValue(waitTimeout), p.GetValue(concurrency), p.GetValue(fmt)!);
+        var yes = () => new Option<bool>("--yes", "-y") { Description = "Do not ask for confirmation." };
+        var roles = () => new Option<string[]>("--role", "-R") { Description = "Only instances of these roles (comma-separated or repeated).", AllowMultipleArgumentsPerToken = true };
+        var nodes = () => new Option<string[]>("--node", "-N") { Description = "Only these instances (host:port) or hosts.", AllowMultipleArgumentsPerToken = true };
+        var name = () => new Argument<string>("NAME") { Description = "Cluster name." };
+
+        {
+            var n = name();
+            var version = new Argument<string>("VERSION") { Description = "Cluster version: the version of the components that follow the cluster (others are pinned in the topology)." };
+            var topology = new Argument<string>("TOPOLOGY") { Description = "TiUP topology file (YAML)." };
+            var user = new Option<string?>("--user", "-u") { Description = "Login that prepares the hosts: root or a user with passwordless sudo (default: current user)." };
+            var identity = new Option<string?>("--identity_file", "-i") { Description = "Its private key (default ~/.ssh/id_rsa)." };
+            var y = yes();
+            var deploy = new Command("deploy", "Deploy a cluster: prepare hosts, verify packages on them, install units, start, health-check, and verify what runs.") { n, version, topology, user, identity, y };
+            deploy.SetAction((p, ct) => cluster.DeployAsync(new DeployArguments(p.GetValue(n)!, p.GetValue(version)!, p.GetValue(topology)!, p.GetValue(user), p.GetValue(identity), p.GetValue(y), Globals(p)), ct));
+            command.Subcommands.Add(deploy);
+        }
+
+        foreach (var (verb, description, run) in new (string, string, Func<SelectArguments, CancellationToken, Task<int>>)[]
+        {
+            ("start", "Start instances in order and wait until each is healthy, then verify what runs.", cluster.StartAsync),
+            ("stop", "Stop instances in reverse order and check that their ports closed.", cluster.StopAsync),
+            ("restart", "Stop, then start and verify, the selected instances.", cluster.RestartAsync),
+            ("display", "Show every instance as its host reports it: status, version running, verified.", cluster.DisplayAsync),
+        })
+        {
+            var n = name();
+            var r = roles();
+            var nd = nodes();
+            var sub = new Command(verb, description) { n, r, nd };
+            sub.SetAction((p, ct) => run(new SelectArguments(p.GetValue(n)!, p.GetValue(r) ?? [], p.GetValue(nd) ?? [], Globals(p)), ct));
+            command.Subcommands.Add(sub);
+        }
+
+        {
+            var list = new Command("list", "List the clusters this control machine manages.");
+            list.SetAction(p => cluster.List(Globals(p)));
+            command.Subcommands.Add(list);
+        }
+
+        {
+            var n = name();
+            var cmd = new Option<string>("--command") { Description = "Shell command to run on each host.", DefaultValueFactory = _ => "ls" };
+            var sudo = new Option<bool>("--sudo") { Description = "Run it as root." };
+            var r = roles();
+            var nd = nodes();
+            var exec = new Command("exec", "Run a command once on every selected host; output grouped by host; non-zero exit if any host failed.") { n, cmd, sudo, r, nd };
+            exec.SetAction((p, ct) => cluster.ExecAsync(new ExecArguments(new SelectArguments(p.GetValue(n)!, p.GetValue(r) ?? [], p.GetValue(nd) ?? [], Globals(p)), p.GetValue(cmd)!, p.GetValue(sudo)), ct));
+            command.Subcommands.Add(exec);
+        }
+
+        foreach (var (verb, description, src, dst, run) in new (string, string, string, string, Func<TransferArguments, CancellationToken, Task<int>>)[]
+        {
+            ("push", "Copy a local file to a path on every selected host (sha256 checked there).", "SRC", "DST", cluster.PushAsync),
+            ("pull", "Copy a file from every selected host to DST/<host>/<file name>.", "SRC", "DST", cluster.PullAsync),
+        })
+        {
+            var n = name();
+            var s = new Argument<string>(src) { Description = verb == "push" ? "Local file." : "Remote file." };
+            var d = new Argument<string>(dst) { Description = verb == "push" ? "Remote path." : "Local directory." };
+            var r = roles();
+            var nd = nodes();
+            var sub = new Command(verb, description) { n, s, d, r, nd };
+            sub.SetAction((p, ct) => run(new TransferArguments(new SelectArguments(p.GetValue(n)!, p.GetValue(r) ?? [], p.GetValue(nd) ?? [], Globals(p)), p.GetValue(s)!, p.GetValue(d)!), ct));
+            command.Subcommands.Add(sub);
+        }
+
+        {
+            var n = name();
+            var y = yes();
+            var force = new Option<bool>("--force") { Description = "Forget the cluster locally even if some hosts could not be cleaned." };
+            var destroy = new Command("destroy", "Stop everything and remove units, directories and the cluster key from every host, then the cluster's local state.") { n, y, force };
+            destroy.SetAction((p, ct) => cluster.DestroyAsync(new SelectArguments(p.GetValue(n)!, [], [], Globals(p)), p.GetValue(y), p.GetValue(force), ct));
+            command.Subcommands.Add(destroy);
+        }
+
+        {
+            var n = name();
+            var endpoint = new Argument<string>("HOST[:PORT]") { Description = "The host whose new key to accept." };
+            var fingerprint = new Argument<string>("FINGERPRINT") { Description = "The new key's SHA256 fingerprint, as checked on the host's console." };
+            var accept = new Command("accept-host-key", "Deliberately replace a host's pinned SSH host key after checking it.") { n, endpoint, fingerprint };
+            accept.SetAction(p => cluster.AcceptHostKey(p.GetValue(n)!, p.GetValue(endpoint)!, p.GetValue(fingerprint)!));
+            command.Subcommands.Add(accept);
+        }
+
+        return command;
     }
 }

@@ -4,7 +4,7 @@ using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Tug.Ssh;
+namespace Tug.Core.Remote;
 
 /// <summary>The cluster's own SSH key pair, as TiUP keeps it: RSA 4096, PKCS#1 PEM private key (0600) and an OpenSSH public key.</summary>
 public static class SshKeys

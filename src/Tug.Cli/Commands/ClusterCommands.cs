@@ -1,0 +1,278 @@
+// Copyright (c) Tug contributors. Licensed under the Apache License, Version 2.0.
+
+using System.Formats.Tar;
+using System.IO.Compression;
+using System.Security.Cryptography;
+using Spectre.Console;
+using Tug.Core.Cluster;
+using Tug.Core.Remote;
+using Tug.Mirror;
+using Tug.Ssh;
+
+namespace Tug.Cli.Commands;
+
+/// <summary>Options every cluster verb shares (TiUP's global flags).</summary>
+public sealed record ClusterGlobals(string Ssh, int SshTimeout, int WaitTimeout, int Concurrency, string Format)
+{
+    public Reach Reach() => new(
+        Ssh == "system" ? new SystemSshConnector() : new SshNetConnector(),
+        TimeSpan.FromSeconds(SshTimeout),
+        TimeSpan.FromSeconds(WaitTimeout),
+        Math.Max(1, Concurrency));
+}
+
+public sealed record DeployArguments(string Name, string Version, string Topology, string? User, string? Identity, bool Yes, ClusterGlobals Globals);
+
+public sealed record SelectArguments(string Name, string[] Roles, string[] Nodes, ClusterGlobals Globals)
+{
+    public InstanceFilter Filter => new([.. Roles.SelectMany(r => r.Split(',', StringSplitOptions.RemoveEmptyEntries))], [.. Nodes.SelectMany(n => n.Split(',', StringSplitOptions.RemoveEmptyEntries))]);
+}
+
+public sealed record ExecArguments(SelectArguments Select, string Command, bool Sudo);
+
+public sealed record TransferArguments(SelectArguments Select, string Source, string Destination);
+
+/// <summary>The <c>tug cluster</c> verbs: thin adapters from arguments to <see cref="ClusterOperations"/> and the renderer.</summary>
+public sealed class ClusterCommands(Renderer output, ClusterOperations operations, ClusterStore store, IOContext io, IEnvironment environment)
+{
+    public async Task<int> DeployAsync(DeployArguments args, CancellationToken cancellationToken)
+    {
+        var user = args.User ?? environment.GetVariable("USER") ?? "root";
+        var identity = args.Identity ?? DefaultIdentity();
+        var request = new DeployRequest(args.Name, args.Version, Resolve(args.Topology), user, new KeyFileCredential(identity));
+        var report = await operations.DeployAsync(request, args.Globals.Reach(), plan => Confirm(plan, args.Yes), Progress(), cancellationToken);
+        return Report(report, args.Globals.Format);
+    }
+
+    public async Task<int> StartAsync(SelectArguments args, CancellationToken cancellationToken) =>
+        Report(await operations.StartAsync(args.Name, args.Filter, args.Globals.Reach(), Progress(), cancellationToken), args.Globals.Format);
+
+    public async Task<int> StopAsync(SelectArguments args, CancellationToken cancellationToken) =>
+        Report(await operations.StopAsync(args.Name, args.Filter, args.Globals.Reach(), Progress(), cancellationToken), args.Globals.Format);
+
+    public async Task<int> RestartAsync(SelectArguments args, CancellationToken cancellationToken) =>
+        Report(await operations.RestartAsync(args.Name, args.Filter, args.Globals.Reach(), Progress(), cancellationToken), args.Globals.Format);
+
+    public async Task<int> DestroyAsync(SelectArguments args, bool yes, bool force, CancellationToken cancellationToken)
+    {
+        if (!yes && !Ask($"Destroy cluster '{args.Name}': stop every instance and delete its units, deploy, data and log directories on every host?"))
+        {
+            output.Note("destroy cancelled; nothing was changed");
+            return ExitCodes.Failure;
+        }
+
+        return Report(await operations.DestroyAsync(args.Name, force, args.Globals.Reach(), Progress(), cancellationToken), args.Globals.Format);
+    }
+
+    public async Task<int> DisplayAsync(SelectArguments args, CancellationToken cancellationToken)
+    {
+        var (meta, instances) = await operations.DisplayAsync(args.Name, args.Filter, args.Globals.Reach(), cancellationToken);
+        var osArch = meta.Topology.Instances.ToDictionary(i => i.Id, i => $"{i.Os}/{i.Arch}");
+        if (args.Globals.Format == "json")
+        {
+            output.Json(new
+            {
+                ClusterMeta = new { ClusterType = "tidb", ClusterName = args.Name, ClusterVersion = meta.Version, DeployUser = meta.User, SshType = meta.Topology.Global.SshType, Versions = meta.Tug.Versions },
+                Instances = instances.Select(i => new { i.Id, i.Role, i.Host, i.Ports, OsArch = osArch.GetValueOrDefault(i.Id), i.Status, i.Version, i.Verified, i.DeployDir, i.DataDir, i.Detail }),
+            });
+        }
+        else
+        {
+            output.Line($"Cluster type:    tidb");
+            output.Line($"Cluster name:    {args.Name}");
+            output.Line($"Cluster version: {meta.Version}");
+            output.Line($"Deploy user:     {meta.User}");
+            var table = new Table().AddColumns("ID", "Role", "Host", "Ports", "OS/Arch", "Status", "Version", "Verified", "Data Dir", "Deploy Dir");
+            foreach (var i in instances)
+            {
+                table.AddRow(Markup.Escape(i.Id), i.Role, i.Host, i.Ports, osArch.GetValueOrDefault(i.Id) ?? "-", i.Status, i.Version ?? "-", i.Verified ? "yes" : "NO",
+                    Markup.Escape(i.DataDir.Length == 0 ? "-" : i.DataDir), Markup.Escape(i.DeployDir));
+            }
+
+            output.Show(table);
+            foreach (var i in instances.Where(i => !i.Verified))
+            {
+                output.Warning($"{i.Id} ({i.Role}) is not verified: {i.Detail}");
+            }
+
+            output.Line($"Total nodes: {instances.Length}");
+        }
+
+        return instances.Any(i => i.Status is "Unreachable" or "Error") ? ExitCodes.Failure : ExitCodes.Success;
+    }
+
+    public int List(ClusterGlobals globals)
+    {
+        var clusters = store.List().Select(n => (Name: n, Meta: store.Load(n))).ToList();
+        if (globals.Format == "json")
+        {
+            output.Json(new { Clusters = clusters.Select(c => new { c.Name, User = c.Meta.User, Version = c.Meta.Version, Path = store.Directory(c.Name), PrivateKey = store.KeyFile(c.Name) }) });
+            return ExitCodes.Success;
+        }
+
+        var table = new Table().AddColumns("Name", "User", "Version", "Path", "PrivateKey");
+        foreach (var (name, meta) in clusters)
+        {
+            table.AddRow(Markup.Escape(name), Markup.Escape(meta.User), Markup.Escape(meta.Version), Markup.Escape(store.Directory(name)), Markup.Escape(store.KeyFile(name)));
+        }
+
+        output.Show(table);
+        return ExitCodes.Success;
+    }
+
+    public async Task<int> ExecAsync(ExecArguments args, CancellationToken cancellationToken)
+    {
+        var results = await operations.ExecAsync(args.Select.Name, args.Command, args.Sudo, args.Select.Filter, args.Select.Globals.Reach(), cancellationToken);
+        if (args.Select.Globals.Format == "json")
+        {
+            output.Json(results.Select(r => new { r.Host, r.ExitCode, r.Stdout, r.Stderr, r.Error }));
+        }
+        else
+        {
+            foreach (var r in results)
+            {
+                output.Line(r.Error is null ? $"Outputs of {args.Command} on {r.Host} (exit {r.ExitCode}):" : $"{r.Host}: FAILED: {r.Error}");
+                if (r.Stdout.Length > 0)
+                {
+                    output.Line("stdout:");
+                    output.Line(Indent(r.Stdout));
+                }
+
+                if (r.Stderr.Length > 0)
+                {
+                    output.Line("stderr:");
+                    output.Line(Indent(r.Stderr));
+                }
+            }
+        }
+
+        var failed = results.Count(r => r.ExitCode != 0);
+        if (failed > 0)
+        {
+            output.Warning($"{failed} of {results.Length} host(s) failed: {string.Join(", ", results.Where(r => r.ExitCode != 0).Select(r => r.Host))}");
+        }
+
+        return failed == 0 ? ExitCodes.Success : ExitCodes.Failure;
+    }
+
+    public async Task<int> PushAsync(TransferArguments args, CancellationToken cancellationToken) =>
+        Report(await operations.PushAsync(args.Select.Name, Resolve(args.Source), args.Destination, args.Select.Filter, args.Select.Globals.Reach(), cancellationToken), args.Select.Globals.Format);
+
+    public async Task<int> PullAsync(TransferArguments args, CancellationToken cancellationToken) =>
+        Report(await operations.PullAsync(args.Select.Name, args.Source, Resolve(args.Destination), args.Select.Filter, args.Select.Globals.Reach(), cancellationToken), args.Select.Globals.Format);
+
+    public int AcceptHostKey(string name, string endpoint, string fingerprint)
+    {
+        var key = endpoint.Contains(':', StringComparison.Ordinal) ? endpoint : endpoint + ":22";
+        operations.AcceptHostKey(name, key, fingerprint);
+        output.Line($"pinned {key} to {fingerprint} for cluster {name}");
+        return ExitCodes.Success;
+    }
+
+    private int Report(OperationReport report, string format)
+    {
+        if (format == "json")
+        {
+            output.Json(new { report.Operation, report.Cluster, report.Ok, Outcomes = report.Outcomes.Select(o => new { o.Id, o.Role, o.Host, Status = o.Status.ToString().ToLowerInvariant(), o.Message }) });
+        }
+        else
+        {
+            var table = new Table().AddColumns("ID", "Role", "Host", "Result", "Detail");
+            foreach (var o in report.Outcomes)
+            {
+                table.AddRow(Markup.Escape(o.Id), Markup.Escape(o.Role), Markup.Escape(o.Host), o.Status.ToString(), Markup.Escape(o.Message));
+            }
+
+            output.Show(table);
+            var bad = report.Outcomes.Where(o => o.Status is OutcomeStatus.Failed or OutcomeStatus.Unreachable).ToList();
+            output.Line(bad.Count == 0
+                ? $"{report.Operation} {report.Cluster}: {report.Outcomes.Length} ok, verified on the hosts"
+                : $"{report.Operation} {report.Cluster}: FAILED on {bad.Count} of {report.Outcomes.Length}: {string.Join(", ", bad.Select(b => $"{b.Id} ({b.Status})"))}");
+        }
+
+        return report.Ok ? ExitCodes.Success : ExitCodes.Failure;
+    }
+
+    private bool Confirm(DeployPlan plan, bool yes)
+    {
+        output.Note($"Deploying cluster '{plan.Name}':");
+        foreach (var (instance, role, host, version) in plan.Instances)
+        {
+            output.Note($"  {role,-18} {instance,-24} on {host,-16} {version}");
+        }
+
+        return yes || Ask("Proceed?");
+    }
+
+    private bool Ask(string question)
+    {
+        io.Error.Write($"{question} [y/N] ");
+        var answer = io.In.ReadLine();
+        if (answer is null)
+        {
+            io.Error.WriteLine();
+            output.Note("no answer on standard input; pass -y to confirm non-interactively");
+            return false;
+        }
+
+        return answer.Trim().Equals("y", StringComparison.OrdinalIgnoreCase) || answer.Trim().Equals("yes", StringComparison.OrdinalIgnoreCase);
+    }
+
+    private EventProgress Progress() => new EventProgress(e => output.Note($"  [{e.Host}] {e.Step}{(e.Instance is null ? string.Empty : " " + e.Instance)}: {e.Message}"));
+
+    private string DefaultIdentity()
+    {
+        var home = environment.GetVariable("HOME") ?? "/root";
+        var rsa = Path.Combine(home, ".ssh", "id_rsa");
+        var ed = Path.Combine(home, ".ssh", "id_ed25519");
+        return File.Exists(rsa) || !File.Exists(ed) ? rsa : ed;
+    }
+
+    private string Resolve(string path) => Path.GetFullPath(path, environment.CurrentDirectory);
+
+    private static string Indent(string text) => string.Join('\n', text.TrimEnd('\n').Split('\n').Select(l => "  " + l));
+
+    private sealed class EventProgress(Action<OperationEvent> report) : IProgress<OperationEvent>
+    {
+        public void Report(OperationEvent value) => report(value);
+    }
+}
+
+/// <summary>Packages for deploys come from the verified mirror and its cache, with the entry's hash read from the tarball.</summary>
+public sealed class MirrorPackageSource(MirrorClient client) : IPackageSource
+{
+    private MirrorView? _view;
+
+    public async Task<ResolvedPackage> GetAsync(string component, string? version, string platform, CancellationToken cancellationToken)
+    {
+        _view ??= await client.RefreshAsync(cancellationToken);
+        CachedPackage package;
+        try
+        {
+            package = await client.DownloadAsync(_view, component, version, platform, null, cancellationToken);
+        }
+        catch (MirrorException e) when (e.Code == MirrorErrors.NotFound)
+        {
+            throw new ClusterException(ClusterException.PackageMissing, e.Message, e.Hint, e);
+        }
+
+        return new ResolvedPackage(component, package.Version, platform, package.Path, package.Item.Entry, package.Item.Sha256 ?? string.Empty, EntryHash(package.Path, package.Item.Entry));
+    }
+
+    private static string EntryHash(string tarball, string entry)
+    {
+        using var file = File.OpenRead(tarball);
+        using var gzip = new GZipStream(file, CompressionMode.Decompress);
+        using var reader = new TarReader(gzip);
+        while (reader.GetNextEntry() is { } item)
+        {
+            var name = item.Name.StartsWith("./", StringComparison.Ordinal) ? item.Name[2..] : item.Name;
+            if (name == entry && item.DataStream is { } data)
+            {
+                return Convert.ToHexStringLower(SHA256.HashData(data));
+            }
+        }
+
+        throw new ClusterException(ClusterException.PackageMissing, $"{Path.GetFileName(tarball)} has no entry '{entry}'.", "Publish the package again with the right ENTRY.");
+    }
+}

@@ -1,0 +1,738 @@
+// Copyright (c) Tug contributors. Licensed under the Apache License, Version 2.0.
+
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Text;
+using Tug.Core.Components;
+using Tug.Core.Remote;
+using Tug.Core.Topology;
+using ClusterTopology = Tug.Core.Topology.Topology;
+
+namespace Tug.Core.Cluster;
+
+/// <summary>What <c>tug cluster deploy</c> is asked to do.</summary>
+/// <param name="Name">Cluster name.</param>
+/// <param name="Version">Cluster version: the version of every component that follows the cluster.</param>
+/// <param name="TopologyFile">TiUP topology file.</param>
+/// <param name="User">The login used to prepare hosts (<c>-u</c>): root, or a user with passwordless sudo.</param>
+/// <param name="Credential">Its key (<c>-i</c>) or password.</param>
+public sealed record DeployRequest(string Name, string Version, string TopologyFile, string User, Credential Credential);
+
+/// <summary>The plan a deploy shows before it changes anything.</summary>
+public sealed record DeployPlan(string Name, ClusterTopology Topology, ImmutableArray<(string Instance, string Role, string Host, string Version)> Instances);
+
+/// <summary>One host's answer to <c>tug cluster exec</c>.</summary>
+public sealed record ExecResult(string Host, int ExitCode, string Stdout, string Stderr, string? Error);
+
+/// <summary>
+/// The cluster operations: deploy, start, stop, restart, display, exec, push, pull, destroy. Each opens one
+/// connection per host, sends each step to a host as one script, and reads the truth back from the hosts.
+/// </summary>
+public sealed class ClusterOperations(ClusterStore store, IPackageSource packages, HttpClient http, TimeProvider time)
+{
+    private const string TugVersion = "tug 0.1.0";
+
+    /// <summary>Deploys a new cluster: hosts prepared, packages verified on the hosts, units installed, started, health-checked, verified.</summary>
+    /// <exception cref="ClusterException">Bad input, a host unreachable before anything changed, or the operator declined.</exception>
+    public async Task<OperationReport> DeployAsync(DeployRequest request, Reach reach, Func<DeployPlan, bool> confirm, IProgress<OperationEvent>? progress, CancellationToken cancellationToken)
+    {
+        ClusterName.Validate(request.Name);
+        if (store.Exists(request.Name))
+        {
+            throw new ClusterException(ClusterException.Exists, $"Cluster '{request.Name}' already exists.",
+                $"Choose another name, or remove it first with `tug cluster destroy {request.Name}`.");
+        }
+
+        var version = NormalizeVersion(request.Version);
+        var topology = TopologyLoader.Load(request.TopologyFile);
+        var pins = new PinStore([]);
+        var hosts = topology.Instances.GroupBy(i => i.ManageHost).Select(g => (g.Key, g.First().SshPort)).ToList();
+
+        // 1. Reach every host as the preparing user before anything changes.
+        await using (var root = await HostSessions.OpenAsync(hosts, request.User, request.Credential, pins, reach, progress, cancellationToken).ConfigureAwait(false))
+        {
+            if (root.Failures.Count > 0)
+            {
+                return Unreachable("deploy", request.Name, root.Failures, "nothing was changed on any host");
+            }
+
+            // 2. Probe platforms, resolve and verify packages, show the plan.
+            foreach (var (host, remote) in root.Hosts)
+            {
+                var probe = await remote.RunAsync("uname -s; uname -m", new RunOptions(), cancellationToken).ConfigureAwait(false);
+                var lines = probe.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+                topology = topology.WithPlatform(host, lines.ElementAtOrDefault(0) ?? "linux", lines.ElementAtOrDefault(1) ?? "x86_64");
+            }
+
+            var resolved = await ResolvePackagesAsync(topology, version, null, progress, cancellationToken).ConfigureAwait(false);
+            var plan = new DeployPlan(request.Name, topology, [.. topology.Instances.Select(i => (i.Id, i.Role, i.ManageHost, resolved[i.Id].Version))]);
+            if (!confirm(plan))
+            {
+                throw new ClusterException(ClusterException.Aborted, "Deploy cancelled; nothing was changed.", "Pass -y to skip the confirmation.");
+            }
+
+            // 3. The deploy user, its sudo rule and the cluster's own key, on every host.
+            var publicKey = SshKeys.EnsureKeyPair(store.SshDirectory(request.Name), $"tug-cluster-{request.Name}");
+            var user = topology.Global.User;
+            var group = topology.Global.Group.Length > 0 ? topology.Global.Group : user;
+            var init = await root.ForEachAsync(root.Hosts.Keys, reach.Concurrency, async (host, remote, ct) =>
+            {
+                progress?.Report(new OperationEvent(host, null, "init", $"preparing user {user}"));
+                var result = await remote.RunAsync(EnvInitScript(user, group, publicKey, request.User == user), new RunOptions(Sudo: true, Timeout: reach.WaitTimeout), ct).ConfigureAwait(false);
+                return new InstanceOutcome(host, "host", host, result.Ok ? OutcomeStatus.Ok : OutcomeStatus.Failed, result.Ok ? "deploy user ready" : result.Stderr.Trim());
+            }, (host, e) => new InstanceOutcome(host, "host", host, OutcomeStatus.Failed, e.Message), cancellationToken).ConfigureAwait(false);
+            if (init.Any(o => o.Status != OutcomeStatus.Ok))
+            {
+                return new OperationReport("deploy", request.Name, init);
+            }
+        }
+
+        // 4. As the deploy user, with the cluster key: packages checked on the hosts, files and units installed.
+        var packagesByInstance = await ResolvePackagesAsync(topology, version, null, progress, cancellationToken).ConfigureAwait(false);
+        var meta = new ClusterMeta
+        {
+            User = topology.Global.User,
+            Version = version,
+            OpsVersion = TugVersion,
+            Topology = topology,
+            Tug = new TugState
+            {
+                Versions = PinnedVersions(topology, version, packagesByInstance),
+                HostKeys = pins.Snapshot(),
+                Instances = topology.Instances.ToImmutableSortedDictionary(i => i.Id, i => new DeployedInstance(packagesByInstance[i.Id].Version, packagesByInstance[i.Id].Entry, packagesByInstance[i.Id].EntrySha256, false), StringComparer.Ordinal),
+            },
+        };
+
+        await using var sessions = await OpenAsync(request.Name, meta, reach, progress, cancellationToken).ConfigureAwait(false);
+        var installed = await InstallAsync(request.Name, meta, sessions, topology.Instances, packagesByInstance, reach, progress, cancellationToken).ConfigureAwait(false);
+        store.Save(request.Name, meta with { Tug = meta.Tug with { HostKeys = pins.Snapshot() } });
+        if (installed.Any(o => o.Status != OutcomeStatus.Ok))
+        {
+            return new OperationReport("deploy", request.Name, [.. installed, .. Unreachable(sessions.Failures)]);
+        }
+
+        // 5. Start in order, health-gated, then prove what runs.
+        var started = await StartInstancesAsync(request.Name, meta, sessions, topology.Instances, reach, progress, cancellationToken).ConfigureAwait(false);
+        return new OperationReport("deploy", request.Name, started);
+    }
+
+    /// <summary>Starts the selected instances in start order, waits for each to be healthy, and verifies what runs.</summary>
+    public async Task<OperationReport> StartAsync(string name, InstanceFilter filter, Reach reach, IProgress<OperationEvent>? progress, CancellationToken cancellationToken)
+    {
+        var meta = store.Load(name);
+        await using var sessions = await OpenAsync(name, meta, reach, progress, cancellationToken).ConfigureAwait(false);
+        var outcomes = await StartInstancesAsync(name, meta, sessions, Select(meta, filter), reach, progress, cancellationToken).ConfigureAwait(false);
+        SavePins(name, meta);
+        return new OperationReport("start", name, outcomes);
+    }
+
+    /// <summary>Stops the selected instances in reverse start order and checks that their ports closed.</summary>
+    public async Task<OperationReport> StopAsync(string name, InstanceFilter filter, Reach reach, IProgress<OperationEvent>? progress, CancellationToken cancellationToken)
+    {
+        var meta = store.Load(name);
+        await using var sessions = await OpenAsync(name, meta, reach, progress, cancellationToken).ConfigureAwait(false);
+        var outcomes = await StopInstancesAsync(sessions, Select(meta, filter), reach, progress, cancellationToken).ConfigureAwait(false);
+        return new OperationReport("stop", name, outcomes);
+    }
+
+    /// <summary>Stops then starts the selected instances.</summary>
+    public async Task<OperationReport> RestartAsync(string name, InstanceFilter filter, Reach reach, IProgress<OperationEvent>? progress, CancellationToken cancellationToken)
+    {
+        var meta = store.Load(name);
+        await using var sessions = await OpenAsync(name, meta, reach, progress, cancellationToken).ConfigureAwait(false);
+        var instances = Select(meta, filter);
+        var stopped = await StopInstancesAsync(sessions, instances, reach, progress, cancellationToken).ConfigureAwait(false);
+        var started = await StartInstancesAsync(name, meta, sessions, instances, reach, progress, cancellationToken).ConfigureAwait(false);
+        var failedStops = stopped.Where(o => o.Status != OutcomeStatus.Ok && !started.Any(s => s.Id == o.Id && s.Status != OutcomeStatus.Ok));
+        return new OperationReport("restart", name, [.. started, .. failedStops]);
+    }
+
+    /// <summary>Reads every selected instance's state from its host: systemd state, port, running version, verified.</summary>
+    public async Task<(ClusterMeta Meta, ImmutableArray<InstanceStatus> Instances)> DisplayAsync(string name, InstanceFilter filter, Reach reach, CancellationToken cancellationToken)
+    {
+        var meta = store.Load(name);
+        await using var sessions = await OpenAsync(name, meta, reach, null, cancellationToken).ConfigureAwait(false);
+        var statuses = await ProbeAsync(meta, sessions, Select(meta, filter), reach, cancellationToken).ConfigureAwait(false);
+        SavePins(name, meta);
+        return (meta, statuses);
+    }
+
+    /// <summary>Runs a shell command once on every selected host; output grouped by host.</summary>
+    public async Task<ImmutableArray<ExecResult>> ExecAsync(string name, string command, bool sudo, InstanceFilter filter, Reach reach, CancellationToken cancellationToken)
+    {
+        var meta = store.Load(name);
+        var hosts = Select(meta, filter).Select(i => i.ManageHost).Distinct().ToList();
+        await using var sessions = await OpenAsync(name, meta, reach, null, cancellationToken, hosts).ConfigureAwait(false);
+        var results = await sessions.ForEachAsync(hosts, reach.Concurrency, async (host, remote, ct) =>
+        {
+            var r = await remote.RunAsync(command, new RunOptions(Sudo: sudo, Timeout: reach.WaitTimeout), ct).ConfigureAwait(false);
+            return new ExecResult(host, r.ExitCode, r.Stdout, r.Stderr, null);
+        }, (host, e) => new ExecResult(host, -1, string.Empty, string.Empty, e.Message), cancellationToken).ConfigureAwait(false);
+        var unreachable = sessions.Failures.Select(f => new ExecResult(f.Key, -1, string.Empty, string.Empty, $"{f.Value.Code}: {f.Value.Message}"));
+        return [.. results.Concat(unreachable).OrderBy(r => hosts.IndexOf(r.Host))];
+    }
+
+    /// <summary>Copies a local file to <paramref name="remotePath"/> on every selected host, checking its sha256 there.</summary>
+    public async Task<OperationReport> PushAsync(string name, string localPath, string remotePath, InstanceFilter filter, Reach reach, CancellationToken cancellationToken)
+    {
+        if (!File.Exists(localPath))
+        {
+            throw new ClusterException(ClusterException.BadInput, $"Local file {localPath} does not exist.");
+        }
+
+        var meta = store.Load(name);
+        var hosts = Select(meta, filter).Select(i => i.ManageHost).Distinct().ToList();
+        var sha = Hashes.Sha256File(localPath);
+        await using var sessions = await OpenAsync(name, meta, reach, null, cancellationToken, hosts).ConfigureAwait(false);
+        var outcomes = await sessions.ForEachAsync(hosts, reach.Concurrency, async (host, remote, ct) =>
+        {
+            var stream = File.OpenRead(localPath);
+            await using (stream.ConfigureAwait(false))
+            {
+                await remote.UploadAsync(stream, remotePath, "0644", sudo: false, ct).ConfigureAwait(false);
+            }
+
+            var check = await remote.RunAsync($"sha256sum {Sh.Quote(remotePath)} | cut -d' ' -f1", new RunOptions(), ct).ConfigureAwait(false);
+            var ok = check.Stdout.Trim() == sha;
+            return new InstanceOutcome(host, "host", host, ok ? OutcomeStatus.Ok : OutcomeStatus.Failed, ok ? $"{remotePath} (sha256 {sha[..12]}… checked)" : $"sha256 on the host is {check.Stdout.Trim()}");
+        }, (host, e) => new InstanceOutcome(host, "host", host, OutcomeStatus.Failed, e.Message), cancellationToken).ConfigureAwait(false);
+        return new OperationReport("push", name, [.. outcomes, .. Unreachable(sessions.Failures)]);
+    }
+
+    /// <summary>Copies <paramref name="remotePath"/> from every selected host to <c>LOCAL/&lt;host&gt;/&lt;file name&gt;</c>.</summary>
+    public async Task<OperationReport> PullAsync(string name, string remotePath, string localDirectory, InstanceFilter filter, Reach reach, CancellationToken cancellationToken)
+    {
+        var meta = store.Load(name);
+        var hosts = Select(meta, filter).Select(i => i.ManageHost).Distinct().ToList();
+        await using var sessions = await OpenAsync(name, meta, reach, null, cancellationToken, hosts).ConfigureAwait(false);
+        var outcomes = await sessions.ForEachAsync(hosts, reach.Concurrency, async (host, remote, ct) =>
+        {
+            var target = Path.Combine(localDirectory, host, Path.GetFileName(remotePath.TrimEnd('/')));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            var stream = File.Create(target);
+            await using (stream.ConfigureAwait(false))
+            {
+                await remote.DownloadAsync(remotePath, stream, sudo: false, ct).ConfigureAwait(false);
+            }
+
+            return new InstanceOutcome(host, "host", host, OutcomeStatus.Ok, target);
+        }, (host, e) => new InstanceOutcome(host, "host", host, OutcomeStatus.Failed, e.Message), cancellationToken).ConfigureAwait(false);
+        return new OperationReport("pull", name, [.. outcomes, .. Unreachable(sessions.Failures)]);
+    }
+
+    /// <summary>Stops everything and removes units, directories and the cluster key from every host, then the local state.</summary>
+    public async Task<OperationReport> DestroyAsync(string name, bool force, Reach reach, IProgress<OperationEvent>? progress, CancellationToken cancellationToken)
+    {
+        var meta = store.Load(name);
+        var topology = meta.Topology;
+        await using var sessions = await OpenAsync(name, meta, reach, progress, cancellationToken).ConfigureAwait(false);
+        var publicKey = File.Exists(store.KeyFile(name) + ".pub") ? (await File.ReadAllTextAsync(store.KeyFile(name) + ".pub", cancellationToken).ConfigureAwait(false)).Trim() : string.Empty;
+        var outcomes = await sessions.ForEachAsync(sessions.Hosts.Keys, reach.Concurrency, async (host, remote, ct) =>
+        {
+            var instances = topology.Instances.Where(i => i.ManageHost == host).ToList();
+            progress?.Report(new OperationEvent(host, null, "destroy", $"removing {instances.Count} instance(s)"));
+            var result = await remote.RunAsync(DestroyScript(instances, meta.User, publicKey), new RunOptions(Sudo: true, Timeout: reach.WaitTimeout), ct).ConfigureAwait(false);
+            return new InstanceOutcome(host, "host", host, result.Ok ? OutcomeStatus.Ok : OutcomeStatus.Failed, result.Ok ? $"removed {instances.Count} instance(s)" : result.Stderr.Trim());
+        }, (host, e) => new InstanceOutcome(host, "host", host, OutcomeStatus.Failed, e.Message), cancellationToken).ConfigureAwait(false);
+        var report = new OperationReport("destroy", name, [.. outcomes, .. Unreachable(sessions.Failures)]);
+        if (report.Ok || force)
+        {
+            store.Delete(name);
+        }
+
+        return report;
+    }
+
+    /// <summary>Replaces a host's pinned key, after the operator checked it.</summary>
+    public void AcceptHostKey(string name, string endpointKey, string fingerprint)
+    {
+        var meta = store.Load(name);
+        store.Save(name, meta with { Tug = meta.Tug with { HostKeys = meta.Tug.HostKeys.SetItem(endpointKey, fingerprint) } });
+    }
+
+    private readonly ConcurrentDictionary<string, PinStore> _pins = new(StringComparer.Ordinal);
+
+    private async Task<HostSessions> OpenAsync(string name, ClusterMeta meta, Reach reach, IProgress<OperationEvent>? progress, CancellationToken cancellationToken, IReadOnlyCollection<string>? only = null)
+    {
+        var pins = _pins.GetOrAdd(name, _ => new PinStore(meta.Tug.HostKeys));
+        var hosts = meta.Topology.Instances.GroupBy(i => i.ManageHost)
+            .Where(g => only is null || only.Contains(g.Key))
+            .Select(g => (g.Key, g.First().SshPort));
+        return await HostSessions.OpenAsync(hosts, meta.User, new KeyFileCredential(store.KeyFile(name)), pins, reach, progress, cancellationToken).ConfigureAwait(false);
+    }
+
+    private void SavePins(string name, ClusterMeta meta)
+    {
+        if (_pins.TryGetValue(name, out var pins) && !pins.Snapshot().SequenceEqual(meta.Tug.HostKeys))
+        {
+            store.Save(name, meta with { Tug = meta.Tug with { HostKeys = pins.Snapshot() } });
+        }
+    }
+
+    private static ImmutableArray<InstanceSpec> Select(ClusterMeta meta, InstanceFilter filter)
+    {
+        var selected = meta.Topology.Instances.Where(filter.Matches).ToImmutableArray();
+        if (selected.IsEmpty)
+        {
+            throw new ClusterException(ClusterException.BadInput, "No instance matches the given -R/-N filters.",
+                $"Roles here: {string.Join(", ", meta.Topology.Instances.Select(i => i.Role).Distinct())}; node IDs: `tug cluster display`.");
+        }
+
+        return selected;
+    }
+
+    private async Task<Dictionary<string, ResolvedPackage>> ResolvePackagesAsync(ClusterTopology topology, string version, ClusterMeta? pinned, IProgress<OperationEvent>? progress, CancellationToken cancellationToken)
+    {
+        var byKey = new Dictionary<(string, string?, string), ResolvedPackage>();
+        var result = new Dictionary<string, ResolvedPackage>(StringComparer.Ordinal);
+        foreach (var instance in topology.Instances)
+        {
+            var wanted = pinned?.Tug.Versions.GetValueOrDefault(instance.Role) ?? RequestedVersion(topology, instance.Role, version);
+            var platform = $"{(instance.Os.Length > 0 ? instance.Os : "linux")}/{(instance.Arch.Length > 0 ? instance.Arch : "amd64")}";
+            var key = (instance.Component, wanted, platform);
+            if (!byKey.TryGetValue(key, out var package))
+            {
+                progress?.Report(new OperationEvent("control", null, "package", $"{instance.Component} {wanted ?? "(latest)"} {platform}"));
+                package = await packages.GetAsync(instance.Component, wanted, platform, cancellationToken).ConfigureAwait(false);
+                byKey[key] = package;
+            }
+
+            result[instance.Id] = package;
+        }
+
+        return result;
+    }
+
+    /// <summary>The version a role gets: its pin in the topology, the cluster version for components that follow it, latest for the agents.</summary>
+    private static string? RequestedVersion(ClusterTopology topology, string role, string clusterVersion)
+    {
+        var pinned = topology.PinnedVersion(role);
+        if (!string.IsNullOrEmpty(pinned))
+        {
+            return NormalizeVersion(pinned);
+        }
+
+        return Roles.IsMonitoringAgent(role) ? null : clusterVersion;
+    }
+
+    private static ImmutableSortedDictionary<string, string> PinnedVersions(ClusterTopology topology, string version, Dictionary<string, ResolvedPackage> resolved) =>
+        topology.Instances.GroupBy(i => i.Role).ToImmutableSortedDictionary(g => g.Key, g => resolved[g.First().Id].Version, StringComparer.Ordinal);
+
+    private static string NormalizeVersion(string version) => version.Length > 0 && char.IsAsciiDigit(version[0]) ? "v" + version : version;
+
+    private static async Task<ImmutableArray<InstanceOutcome>> InstallAsync(
+        string name,
+        ClusterMeta meta,
+        HostSessions sessions,
+        ImmutableArray<InstanceSpec> instances,
+        Dictionary<string, ResolvedPackage> packagesByInstance,
+        Reach reach,
+        IProgress<OperationEvent>? progress,
+        CancellationToken cancellationToken)
+    {
+        var outcomes = await sessions.ForEachAsync(instances.Select(i => i.ManageHost), reach.Concurrency, async (host, remote, ct) =>
+        {
+            var onHost = instances.Where(i => i.ManageHost == host).ToList();
+            var uploads = onHost.Select(i => packagesByInstance[i.Id]).DistinctBy(p => p.TarballSha256).ToList();
+            foreach (var package in uploads)
+            {
+                progress?.Report(new OperationEvent(host, null, "transfer", $"{Path.GetFileName(package.Path)}"));
+                var stream = File.OpenRead(package.Path);
+                await using (stream.ConfigureAwait(false))
+                {
+                    await remote.UploadAsync(stream, StagedPath(package), "0644", sudo: false, ct).ConfigureAwait(false);
+                }
+            }
+
+            var script = new StringBuilder("set -e\n");
+            foreach (var package in uploads)
+            {
+                script.Append(CultureInfo.InvariantCulture, $"echo {Sh.Quote($"{package.TarballSha256}  {StagedPath(package)}")} | sha256sum -c --quiet - || {{ echo 'package {Path.GetFileName(package.Path)} changed in transit: its sha256 on this host differs from the signed manifest' >&2; exit 41; }}\n");
+            }
+
+            foreach (var instance in onHost)
+            {
+                var package = packagesByInstance[instance.Id];
+                var context = new InstanceContext(instance, meta.Topology, name, meta.User, package.Version, package.Entry) { ClusterVersion = meta.Version };
+                var spec = ComponentSpecs.For(instance);
+                if (!spec.CanRender)
+                {
+                    throw new ClusterException(ClusterException.BadInput, $"Tug cannot deploy {instance.Role} yet (no run script for it).");
+                }
+
+                progress?.Report(new OperationEvent(host, instance.Id, "install", $"{instance.Role} {package.Version}"));
+                script.Append(InstallInstanceScript(instance, meta.User, meta.Topology.Global.Group, package, spec, context));
+            }
+
+            script.Append("systemctl daemon-reload\n");
+            script.Append(CultureInfo.InvariantCulture, $"systemctl enable {string.Join(' ', onHost.Select(i => i.UnitName))} >/dev/null 2>&1\n");
+            script.Append(CultureInfo.InvariantCulture, $"rm -f {string.Join(' ', uploads.Select(p => Sh.Quote(StagedPath(p))))}\n");
+            var result = await remote.RunAsync(script.ToString(), new RunOptions(Sudo: true, Timeout: reach.WaitTimeout), ct).ConfigureAwait(false);
+            return onHost.Select(i => new InstanceOutcome(i.Id, i.Role, host, result.Ok ? OutcomeStatus.Ok : OutcomeStatus.Failed,
+                result.Ok ? "installed" : $"install failed (exit {result.ExitCode}): {result.Stderr.Trim()}")).ToList();
+        }, (host, e) => [new InstanceOutcome(host, "host", host, OutcomeStatus.Failed, e.Message)], cancellationToken).ConfigureAwait(false);
+        return [.. outcomes.SelectMany(o => o)];
+    }
+
+    private static string StagedPath(ResolvedPackage package) => $"/tmp/tug-pkg-{package.TarballSha256[..16]}.tar.gz";
+
+    private static string InstallInstanceScript(InstanceSpec instance, string user, string group, ResolvedPackage package, ComponentSpec spec, InstanceContext context)
+    {
+        var owner = $"{user}:$(id -gn {Sh.Quote(user)})";
+        var dirs = new[] { instance.DeployDir, $"{instance.DeployDir}/bin", $"{instance.DeployDir}/conf", $"{instance.DeployDir}/scripts" }
+            .Concat(instance.DataDirs).Append(instance.LogDir).Where(d => d.Length > 0).Distinct();
+        var s = new StringBuilder();
+        s.Append(CultureInfo.InvariantCulture, $"# {instance.Id} ({instance.Role})\n");
+        foreach (var dir in dirs)
+        {
+            s.Append(CultureInfo.InvariantCulture, $"mkdir -p {Sh.Quote(dir)} && chown {owner} {Sh.Quote(dir)}\n");
+        }
+
+        var bin = $"{instance.DeployDir}/bin";
+        var entry = $"{bin}/{package.Entry}";
+        s.Append(CultureInfo.InvariantCulture, $"tar --no-same-owner -zxf {Sh.Quote(StagedPath(package))} -C {Sh.Quote(bin)} && chown -R {owner} {Sh.Quote(bin)}\n");
+        s.Append(CultureInfo.InvariantCulture, $"test -f {Sh.Quote(entry)} -a -x {Sh.Quote(entry)} || {{ echo {Sh.Quote($"{package.Entry} is not an executable file in the package")} >&2; exit 42; }}\n");
+        s.Append(CultureInfo.InvariantCulture, $"echo {Sh.Quote($"{package.EntrySha256}  {entry}")} | sha256sum -c --quiet - || {{ echo {Sh.Quote($"{entry} differs from the signed package")} >&2; exit 43; }}\n");
+        _ = group;
+        WriteFile(s, spec.RunScriptPath(instance), spec.RenderRunScript(context), "0755", owner);
+        foreach (var file in spec.RenderConfigFiles(context))
+        {
+            WriteFile(s, file.Path, file.Content, "0644", owner);
+        }
+
+        WriteFile(s, $"/etc/systemd/system/{instance.UnitName}", spec.RenderSystemdUnit(context), "0644", "root:root");
+        return s.ToString();
+    }
+
+    private static void WriteFile(StringBuilder s, string path, string content, string mode, string owner)
+    {
+        var b64 = Convert.ToBase64String(Encoding.UTF8.GetBytes(content));
+        s.Append(CultureInfo.InvariantCulture, $"t=$(mktemp) && echo {b64} | base64 -d > \"$t\" && install -D -m {mode} -o {owner.Split(':')[0]} -g {owner.Split(':')[1]} \"$t\" {Sh.Quote(path)} && rm -f \"$t\"\n");
+    }
+
+    private async Task<ImmutableArray<InstanceOutcome>> StartInstancesAsync(string name, ClusterMeta meta, HostSessions sessions, ImmutableArray<InstanceSpec> instances, Reach reach, IProgress<OperationEvent>? progress, CancellationToken cancellationToken)
+    {
+        var outcomes = new List<InstanceOutcome>(Unreachable(sessions.Failures, instances));
+        foreach (var group in instances.Where(i => sessions.Hosts.ContainsKey(i.ManageHost)).GroupBy(i => i.Role).OrderBy(g => Roles.StartIndex(g.Key)))
+        {
+            var members = group.ToList();
+            var results = await sessions.ForEachAsync(members.Select(m => m.ManageHost), reach.Concurrency, async (host, remote, ct) =>
+            {
+                var onHost = members.Where(m => m.ManageHost == host).ToList();
+                progress?.Report(new OperationEvent(host, null, "start", string.Join(", ", onHost.Select(i => i.UnitName))));
+                var script = $"systemctl daemon-reload; systemctl start {string.Join(' ', onHost.Select(i => i.UnitName))}\n" + WaitScript(onHost, listening: true, reach.WaitTimeout);
+                var result = await remote.RunAsync(script, new RunOptions(Sudo: true, Timeout: reach.WaitTimeout + TimeSpan.FromSeconds(30)), ct).ConfigureAwait(false);
+                return onHost.Select(i => WaitOutcome(i, result, "listening")).ToList();
+            }, (host, e) => [.. members.Where(m => m.ManageHost == host).Select(i => new InstanceOutcome(i.Id, i.Role, host, OutcomeStatus.Failed, e.Message))], cancellationToken).ConfigureAwait(false);
+            var flat = results.SelectMany(r => r).ToList();
+            for (var k = 0; k < flat.Count; k++)
+            {
+                if (flat[k].Status == OutcomeStatus.Ok)
+                {
+                    var instance = members.First(m => m.Id == flat[k].Id);
+                    flat[k] = await HealthAsync(instance, reach, cancellationToken).ConfigureAwait(false);
+                    progress?.Report(new OperationEvent(instance.ManageHost, instance.Id, "health", flat[k].Message));
+                }
+            }
+
+            outcomes.AddRange(flat);
+        }
+
+        // Prove what runs: the process's executable must be the deployed, signed file.
+        var healthy = instances.Where(i => outcomes.Any(o => o.Id == i.Id && o.Status == OutcomeStatus.Ok)).ToImmutableArray();
+        if (!healthy.IsEmpty)
+        {
+            var statuses = await ProbeAsync(meta, sessions, healthy, reach, cancellationToken).ConfigureAwait(false);
+            foreach (var status in statuses.Where(s => !s.Verified))
+            {
+                var index = outcomes.FindIndex(o => o.Id == status.Id);
+                outcomes[index] = outcomes[index] with { Status = OutcomeStatus.Failed, Message = $"running but not verified: {status.Detail}" };
+            }
+
+            foreach (var status in statuses.Where(s => s.Verified))
+            {
+                var index = outcomes.FindIndex(o => o.Id == status.Id);
+                outcomes[index] = outcomes[index] with { Message = $"{outcomes[index].Message}; running {status.Version ?? "?"}, verified" };
+            }
+        }
+
+        _ = name;
+        return [.. outcomes];
+    }
+
+    private static async Task<ImmutableArray<InstanceOutcome>> StopInstancesAsync(HostSessions sessions, ImmutableArray<InstanceSpec> instances, Reach reach, IProgress<OperationEvent>? progress, CancellationToken cancellationToken)
+    {
+        var outcomes = new List<InstanceOutcome>(Unreachable(sessions.Failures, instances));
+        foreach (var group in instances.Where(i => sessions.Hosts.ContainsKey(i.ManageHost)).GroupBy(i => i.Role).OrderByDescending(g => Roles.StartIndex(g.Key)))
+        {
+            var members = group.ToList();
+            var results = await sessions.ForEachAsync(members.Select(m => m.ManageHost), reach.Concurrency, async (host, remote, ct) =>
+            {
+                var onHost = members.Where(m => m.ManageHost == host).ToList();
+                progress?.Report(new OperationEvent(host, null, "stop", string.Join(", ", onHost.Select(i => i.UnitName))));
+                var script = $"systemctl stop {string.Join(' ', onHost.Select(i => i.UnitName))}\n" + WaitScript(onHost, listening: false, reach.WaitTimeout);
+                var result = await remote.RunAsync(script, new RunOptions(Sudo: true, Timeout: reach.WaitTimeout + TimeSpan.FromSeconds(30)), ct).ConfigureAwait(false);
+                return onHost.Select(i => WaitOutcome(i, result, "stopped")).ToList();
+            }, (host, e) => [.. members.Where(m => m.ManageHost == host).Select(i => new InstanceOutcome(i.Id, i.Role, host, OutcomeStatus.Failed, e.Message))], cancellationToken).ConfigureAwait(false);
+            outcomes.AddRange(results.SelectMany(r => r));
+        }
+
+        return [.. outcomes];
+    }
+
+    /// <summary>A script that waits until each instance's main port listens (or stops listening), printing one line per instance.</summary>
+    private static string WaitScript(IEnumerable<InstanceSpec> instances, bool listening, TimeSpan timeout)
+    {
+        var s = new StringBuilder();
+        s.Append(CultureInfo.InvariantCulture, $"deadline=$(( $(date +%s) + {(int)timeout.TotalSeconds} ))\n");
+        foreach (var i in instances)
+        {
+            var port = ComponentSpecs.For(i).Health.PortOf(i);
+            var test = $"ss -ltnH \"sport = :{port}\" | grep -q .";
+            var cond = listening ? test : $"! {{ {test}; }}";
+            s.Append(CultureInfo.InvariantCulture, $"while ! {{ {cond}; }} && [ $(date +%s) -lt $deadline ]; do sleep 0.2; done\n");
+            s.Append(CultureInfo.InvariantCulture, $"if {cond}; then echo 'TUG|{i.Id}|ok'; else echo \"TUG|{i.Id}|fail|$(systemctl is-active {i.UnitName})\"; fi\n");
+        }
+
+        return s.ToString();
+    }
+
+    private static InstanceOutcome WaitOutcome(InstanceSpec instance, CommandResult result, string what)
+    {
+        var line = result.Stdout.Split('\n').FirstOrDefault(l => l.StartsWith($"TUG|{instance.Id}|", StringComparison.Ordinal));
+        if (line is null)
+        {
+            return new InstanceOutcome(instance.Id, instance.Role, instance.ManageHost, OutcomeStatus.Failed, $"no answer from the host (exit {result.ExitCode}): {result.Stderr.Trim()}");
+        }
+
+        var parts = line.Split('|');
+        return parts[2] == "ok"
+            ? new InstanceOutcome(instance.Id, instance.Role, instance.ManageHost, OutcomeStatus.Ok, what)
+            : new InstanceOutcome(instance.Id, instance.Role, instance.ManageHost, OutcomeStatus.Failed,
+                $"not {what} on port {ComponentSpecs.For(instance).Health.PortOf(instance)} after the wait timeout (unit is {parts.ElementAtOrDefault(3)}); see `journalctl -u {instance.UnitName}` on {instance.ManageHost}");
+    }
+
+    private async Task<InstanceOutcome> HealthAsync(InstanceSpec instance, Reach reach, CancellationToken cancellationToken)
+    {
+        var health = ComponentSpecs.For(instance).Health;
+        if (health.Kind == HealthCheckKind.Tcp)
+        {
+            return new InstanceOutcome(instance.Id, instance.Role, instance.ManageHost, OutcomeStatus.Ok, "listening");
+        }
+
+        var url = health.UrlFor(instance);
+        var deadline = time.GetUtcNow() + reach.WaitTimeout;
+        var last = string.Empty;
+        while (true)
+        {
+            try
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                timeout.CancelAfter(TimeSpan.FromSeconds(5));
+                using var response = await http.GetAsync(new Uri(url), timeout.Token).ConfigureAwait(false);
+                if (response.IsSuccessStatusCode)
+                {
+                    return new InstanceOutcome(instance.Id, instance.Role, instance.ManageHost, OutcomeStatus.Ok, $"healthy ({health.Path} answers)");
+                }
+
+                last = $"HTTP {(int)response.StatusCode}";
+            }
+            catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                last = e.Message;
+            }
+
+            if (time.GetUtcNow() >= deadline)
+            {
+                return new InstanceOutcome(instance.Id, instance.Role, instance.ManageHost, OutcomeStatus.Failed, $"{url} did not answer healthy within the wait timeout ({last})");
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(300), time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Reads state from the hosts: unit state, main PID, port, the running executable's path and hash, the deployed file's hash, the version it reports.</summary>
+    private static async Task<ImmutableArray<InstanceStatus>> ProbeAsync(ClusterMeta meta, HostSessions sessions, ImmutableArray<InstanceSpec> instances, Reach reach, CancellationToken cancellationToken)
+    {
+        var results = await sessions.ForEachAsync(instances.Select(i => i.ManageHost), reach.Concurrency, async (host, remote, ct) =>
+        {
+            var onHost = instances.Where(i => i.ManageHost == host).ToList();
+            var script = new StringBuilder(ProbeFunction);
+            foreach (var i in onHost)
+            {
+                var spec = ComponentSpecs.For(i);
+                var entry = meta.Tug.Instances.GetValueOrDefault(i.Id)?.Entry ?? spec.DefaultEntry;
+                var args = spec.VersionProbe is { } probe ? string.Join(' ', probe.Arguments.Select(Sh.Quote)) : "--version";
+                script.Append(CultureInfo.InvariantCulture, $"probe {Sh.Quote(i.Id)} {i.UnitName} {spec.Health.PortOf(i)} {Sh.Quote($"{i.DeployDir}/bin/{entry}")} {args}\n");
+            }
+
+            var result = await remote.RunAsync(script.ToString(), new RunOptions(Sudo: true, Timeout: reach.WaitTimeout), ct).ConfigureAwait(false);
+            return onHost.Select(i => ParseProbe(meta, i, result)).ToList();
+        }, (host, e) => [.. instances.Where(i => i.ManageHost == host).Select(i => Status(i, "Error", null, false, e.Message))], cancellationToken).ConfigureAwait(false);
+        var unreachable = instances.Where(i => sessions.Failures.ContainsKey(i.ManageHost))
+            .Select(i => Status(i, "Unreachable", null, false, sessions.Failures[i.ManageHost].Message));
+        return [.. results.SelectMany(r => r).Concat(unreachable).OrderBy(s => instances.IndexOf(instances.First(i => i.Id == s.Id)))];
+    }
+
+    private const string ProbeFunction = """
+        probe() {
+          id=$1; unit=$2; port=$3; bin=$4; shift 4
+          active=$(systemctl is-active "$unit" 2>/dev/null || true)
+          pid=$(systemctl show -p MainPID --value "$unit" 2>/dev/null || echo 0)
+          listen=0; ss -ltnH "sport = :$port" | grep -q . && listen=1
+          exe=-; exehash=-; version=-
+          if [ "${pid:-0}" != 0 ] && [ -e "/proc/$pid/exe" ]; then
+            exe=$(readlink "/proc/$pid/exe" | base64 -w0)
+            exehash=$(sha256sum "/proc/$pid/exe" | cut -d' ' -f1)
+            version=$(timeout 5 "/proc/$pid/exe" "$@" 2>&1 | head -20 | base64 -w0)
+          fi
+          filehash=-; [ -f "$bin" ] && filehash=$(sha256sum "$bin" | cut -d' ' -f1)
+          echo "TUG|$id|$active|$pid|$listen|$exe|$exehash|$filehash|$version"
+        }
+
+        """;
+
+    private static InstanceStatus ParseProbe(ClusterMeta meta, InstanceSpec instance, CommandResult result)
+    {
+        var line = result.Stdout.Split('\n').FirstOrDefault(l => l.StartsWith($"TUG|{instance.Id}|", StringComparison.Ordinal));
+        if (line is null)
+        {
+            return Status(instance, "Error", null, false, $"no answer (exit {result.ExitCode}): {result.Stderr.Trim()}");
+        }
+
+        var p = line.Split('|');
+        var (active, listening, exe, exeHash, fileHash) = (p[2], p[4] == "1", Decode(p[5]), p[6], p[7]);
+        var spec = ComponentSpecs.For(instance);
+        var version = p[8] == "-" ? null : spec.VersionProbe?.Extract(Decode(p[8]));
+        var expected = meta.Tug.Instances.GetValueOrDefault(instance.Id)?.Sha256;
+        var status = active switch
+        {
+            "active" when listening => "Up",
+            "active" => "Starting",
+            "failed" => "Failed",
+            "activating" => "Restarting",
+            _ => "Down",
+        };
+        var problems = new List<string>();
+        if (exeHash == "-")
+        {
+            problems.Add("no running process");
+        }
+        else
+        {
+            if (exe.EndsWith(" (deleted)", StringComparison.Ordinal))
+            {
+                problems.Add($"the process runs a deleted executable ({exe})");
+            }
+
+            if (exeHash != fileHash)
+            {
+                problems.Add($"running executable sha256 {Short(exeHash)} differs from the deployed file's {Short(fileHash)}");
+            }
+
+            if (expected is not null && fileHash != expected)
+            {
+                problems.Add($"deployed file sha256 {Short(fileHash)} differs from the signed package's {Short(expected)}");
+            }
+        }
+
+        var verified = problems.Count == 0 && expected is not null;
+        return Status(instance, status, version, verified, verified ? $"{exe} sha256 {Short(exeHash)}" : string.Join("; ", problems.DefaultIfEmpty("no recorded package hash")));
+    }
+
+    private static InstanceStatus Status(InstanceSpec i, string status, string? version, bool verified, string detail) =>
+        new(i.Id, i.Role, i.Host, string.Join('/', i.Ports.Select(p => p.Number)), status, version, verified, i.DeployDir, string.Join(',', i.DataDirs), detail);
+
+    private static string Decode(string b64)
+    {
+        try
+        {
+            return b64 == "-" ? string.Empty : Encoding.UTF8.GetString(Convert.FromBase64String(b64));
+        }
+        catch (FormatException)
+        {
+            return string.Empty;
+        }
+    }
+
+    private static string Short(string hash) => hash.Length > 12 ? hash[..12] + "…" : hash;
+
+    private static string EnvInitScript(string user, string group, string publicKey, bool sameUser)
+    {
+        var u = Sh.Quote(user);
+        var g = Sh.Quote(group);
+        var create = sameUser ? string.Empty : $"id -u {u} >/dev/null 2>&1 || {{ groupadd -f {g} && useradd -m -s /bin/bash -g {g} {u}; }}\n";
+        return $"""
+            set -e
+            {create}echo {Sh.Quote($"{user} ALL=(ALL) NOPASSWD:ALL")} > /etc/sudoers.d/{user} && chmod 440 /etc/sudoers.d/{user}
+            home=$(getent passwd {u} | cut -d: -f6)
+            install -d -m 700 -o {u} -g "$(id -gn {u})" "$home/.ssh"
+            touch "$home/.ssh/authorized_keys"
+            grep -qxF {Sh.Quote(publicKey)} "$home/.ssh/authorized_keys" || echo {Sh.Quote(publicKey)} >> "$home/.ssh/authorized_keys"
+            chown {u}:"$(id -gn {u})" "$home/.ssh/authorized_keys" && chmod 600 "$home/.ssh/authorized_keys"
+
+            """;
+    }
+
+    private static string DestroyScript(IReadOnlyList<InstanceSpec> instances, string user, string publicKey)
+    {
+        var s = new StringBuilder();
+        var units = string.Join(' ', instances.Select(i => i.UnitName));
+        s.Append(CultureInfo.InvariantCulture, $"systemctl disable --now {units} >/dev/null 2>&1 || true\n");
+        foreach (var i in instances)
+        {
+            s.Append(CultureInfo.InvariantCulture, $"rm -f /etc/systemd/system/{i.UnitName}\n");
+            foreach (var dir in i.DataDirs.Append(i.LogDir).Append(i.DeployDir).Where(SafeToRemove))
+            {
+                // The directory, then its parent if that is now empty (the global deploy or data dir Tug created).
+                s.Append(CultureInfo.InvariantCulture, $"rm -rf {Sh.Quote(dir)}; rmdir {Sh.Quote(Path.GetDirectoryName(dir.TrimEnd('/'))!)} 2>/dev/null || true\n");
+            }
+        }
+
+        s.Append("systemctl daemon-reload\nsystemctl reset-failed >/dev/null 2>&1 || true\n");
+        if (publicKey.Length > 0)
+        {
+            s.Append(CultureInfo.InvariantCulture, $"""
+                home=$(getent passwd {Sh.Quote(user)} | cut -d: -f6)
+                if [ -n "$home" ] && [ -f "$home/.ssh/authorized_keys" ]; then grep -vxF {Sh.Quote(publicKey)} "$home/.ssh/authorized_keys" > "$home/.ssh/authorized_keys.tug" || true; cat "$home/.ssh/authorized_keys.tug" > "$home/.ssh/authorized_keys"; rm -f "$home/.ssh/authorized_keys.tug"; fi
+
+                """);
+        }
+
+        return s.ToString();
+    }
+
+    /// <summary>Refuses to delete system directories even if a topology names them.</summary>
+    private static bool SafeToRemove(string dir)
+    {
+        var clean = dir.TrimEnd('/');
+        string[] forbidden = ["", "/", "/home", "/root", "/usr", "/etc", "/var", "/bin", "/sbin", "/lib", "/lib64", "/boot", "/opt", "/tmp", "/srv", "/data"];
+        return clean.StartsWith('/') && !forbidden.Contains(clean) && clean.Count(c => c == '/') >= 2;
+    }
+
+    private static ImmutableArray<InstanceOutcome> Unreachable(IReadOnlyDictionary<string, RemoteException> failures, IEnumerable<InstanceSpec>? instances = null) =>
+        instances is null
+            ? [.. failures.Select(f => new InstanceOutcome(f.Key, "host", f.Key, f.Value.Code == RemoteException.HostKeyChanged ? OutcomeStatus.Failed : OutcomeStatus.Unreachable, $"{f.Value.Code}: {f.Value.Message}"))]
+            : [.. instances.Where(i => failures.ContainsKey(i.ManageHost)).Select(i => new InstanceOutcome(i.Id, i.Role, i.ManageHost,
+                failures[i.ManageHost].Code == RemoteException.HostKeyChanged ? OutcomeStatus.Failed : OutcomeStatus.Unreachable, $"{failures[i.ManageHost].Code}: {failures[i.ManageHost].Message}"))];
+
+    private static OperationReport Unreachable(string operation, string name, IReadOnlyDictionary<string, RemoteException> failures, string note) =>
+        new(operation, name, [.. Unreachable(failures).Select(o => o with { Message = $"{o.Message} ({note})" })]);
+}
+
+/// <summary>Shell quoting for generated scripts.</summary>
+internal static class Sh
+{
+    public static string Quote(string s) => "'" + s.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+}
+
+/// <summary>File hashing helpers.</summary>
+public static class Hashes
+{
+    public static string Sha256File(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream));
+    }
+}

@@ -1,0 +1,110 @@
+// Copyright (c) Tug contributors. Licensed under the Apache License, Version 2.0.
+
+using System.Globalization;
+using System.Text;
+using Tug.Core.Topology;
+
+namespace Tug.Core.Cluster;
+
+/// <summary>An expected failure of a cluster operation, with a stable code and what to do.</summary>
+public sealed class ClusterException : Exception
+{
+    public ClusterException(string code, string message, string? hint = null, Exception? inner = null)
+        : base(message, inner)
+    {
+        Code = code;
+        Hint = hint;
+    }
+
+    public ClusterException()
+        : this("E4000", "cluster error")
+    {
+    }
+
+    public ClusterException(string message)
+        : this("E4000", message)
+    {
+    }
+
+    public ClusterException(string message, Exception innerException)
+        : this("E4000", message, inner: innerException)
+    {
+    }
+
+    public string Code { get; }
+
+    public string? Hint { get; }
+
+    public const string NotFound = "E4001";
+    public const string Exists = "E4002";
+    public const string BadInput = "E4003";
+    public const string Aborted = "E4004";
+    public const string PackageMissing = "E4005";
+}
+
+/// <summary>
+/// Where a cluster's state lives on the control machine: <c>$TUG_HOME/clusters/NAME/</c> with <c>meta.yaml</c>
+/// (TiUP's shape plus Tug's pins), <c>ssh/id_rsa</c> (the cluster's key, 0600) and <c>backup/</c>.
+/// </summary>
+public sealed class ClusterStore(string clustersDirectory, TimeProvider time)
+{
+    public string Directory(string name) => Path.Combine(clustersDirectory, name);
+
+    public string MetaFile(string name) => Path.Combine(Directory(name), "meta.yaml");
+
+    public string SshDirectory(string name) => Path.Combine(Directory(name), "ssh");
+
+    public string KeyFile(string name) => Path.Combine(SshDirectory(name), "id_rsa");
+
+    public bool Exists(string name) => File.Exists(MetaFile(name));
+
+    /// <summary>The names of every cluster with a meta.yaml, sorted.</summary>
+    public IReadOnlyList<string> List() =>
+        System.IO.Directory.Exists(clustersDirectory)
+            ? [.. System.IO.Directory.GetDirectories(clustersDirectory).Select(Path.GetFileName).OfType<string>().Where(Exists).Order(StringComparer.Ordinal)]
+            : [];
+
+    /// <summary>Reads a cluster's metadata.</summary>
+    /// <exception cref="ClusterException">The cluster does not exist.</exception>
+    public ClusterMeta Load(string name)
+    {
+        if (!Exists(name))
+        {
+            throw new ClusterException(ClusterException.NotFound, $"Cluster '{name}' does not exist on this control machine.",
+                "See the clusters with `tug cluster list`; deploy one with `tug cluster deploy NAME VERSION TOPOLOGY`.");
+        }
+
+        return ClusterMetaSerializer.Deserialize(File.ReadAllText(MetaFile(name)), MetaFile(name));
+    }
+
+    /// <summary>Writes a cluster's metadata atomically, keeping the previous version under <c>backup/</c>.</summary>
+    public void Save(string name, ClusterMeta meta)
+    {
+        var path = MetaFile(name);
+        System.IO.Directory.CreateDirectory(Directory(name));
+        if (File.Exists(path))
+        {
+            var backup = Path.Combine(Directory(name), "backup");
+            System.IO.Directory.CreateDirectory(backup);
+            File.Copy(path, Path.Combine(backup, $"meta-{time.GetUtcNow().ToString("yyyy-MM-ddTHH-mm-ss.fffffffZ", CultureInfo.InvariantCulture)}.yaml"), overwrite: true);
+        }
+
+        var temporary = path + $".tmp-{Environment.ProcessId}";
+        using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write))
+        {
+            stream.Write(Encoding.UTF8.GetBytes(ClusterMetaSerializer.Serialize(meta)));
+            stream.Flush(flushToDisk: true);
+        }
+
+        File.Move(temporary, path, overwrite: true);
+    }
+
+    /// <summary>Removes a cluster's state from the control machine.</summary>
+    public void Delete(string name)
+    {
+        if (System.IO.Directory.Exists(Directory(name)))
+        {
+            System.IO.Directory.Delete(Directory(name), recursive: true);
+        }
+    }
+}

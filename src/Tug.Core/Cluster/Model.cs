@@ -1,0 +1,85 @@
+// Copyright (c) Tug contributors. Licensed under the Apache License, Version 2.0.
+
+using System.Collections.Immutable;
+using Tug.Core.Remote;
+
+namespace Tug.Core.Cluster;
+
+/// <summary>A package fetched from the verified mirror, in the local cache.</summary>
+/// <param name="Component">Package name.</param>
+/// <param name="Version">Resolved version, <c>v</c>-prefixed.</param>
+/// <param name="Platform"><c>os/arch</c>.</param>
+/// <param name="Path">Local tarball, verified against the signed manifest.</param>
+/// <param name="Entry">The executable inside the tarball (manifest <c>entry</c>).</param>
+/// <param name="TarballSha256">The tarball's sha256 from the signed manifest; re-checked on the host after transfer.</param>
+/// <param name="EntrySha256">The sha256 of the entry file inside that tarball: what the running process must be.</param>
+public sealed record ResolvedPackage(string Component, string Version, string Platform, string Path, string Entry, string TarballSha256, string EntrySha256);
+
+/// <summary>Where packages come from: the verified mirror and its cache.</summary>
+public interface IPackageSource
+{
+    /// <summary>Resolves a version (null: latest stable) and returns the verified package.</summary>
+    /// <exception cref="ClusterException">The component or version is not in the mirror.</exception>
+    Task<ResolvedPackage> GetAsync(string component, string? version, string platform, CancellationToken cancellationToken);
+}
+
+/// <summary>How to reach hosts for one command.</summary>
+/// <param name="Connector">SSH transport (built-in or system ssh).</param>
+/// <param name="ConnectTimeout">TCP/SSH connect timeout (<c>--ssh-timeout</c>).</param>
+/// <param name="WaitTimeout">How long to wait for a service to come up or down (<c>--wait-timeout</c>).</param>
+/// <param name="Concurrency">Hosts worked on at once (<c>-c</c>).</param>
+public sealed record Reach(IRemoteConnector Connector, TimeSpan ConnectTimeout, TimeSpan WaitTimeout, int Concurrency);
+
+/// <summary>Selects instances by role (<c>-R</c>) and node ID (<c>-N</c>); empty selects all.</summary>
+public sealed record InstanceFilter(ImmutableArray<string> Roles, ImmutableArray<string> Nodes)
+{
+    public static InstanceFilter All { get; } = new([], []);
+
+    public bool Matches(Topology.InstanceSpec instance) =>
+        (Roles.IsEmpty || Roles.Contains(instance.Role))
+        && (Nodes.IsEmpty || Nodes.Contains(instance.Id) || Nodes.Contains(instance.Host) || Nodes.Contains(instance.ManageHost));
+}
+
+/// <summary>A step of an operation on one host or instance, as it happens (for live progress).</summary>
+public sealed record OperationEvent(string Host, string? Instance, string Step, string Message);
+
+/// <summary>What happened to one instance (or host) in an operation.</summary>
+public enum OutcomeStatus
+{
+    Ok,
+    Failed,
+    Unreachable,
+    Skipped,
+}
+
+/// <summary>The result for one instance or host.</summary>
+public sealed record InstanceOutcome(string Id, string Role, string Host, OutcomeStatus Status, string Message);
+
+/// <summary>The honest result of an operation: one outcome per instance or host it touched.</summary>
+public sealed record OperationReport(string Operation, string Cluster, ImmutableArray<InstanceOutcome> Outcomes)
+{
+    public bool Ok => Outcomes.All(o => o.Status is OutcomeStatus.Ok or OutcomeStatus.Skipped);
+}
+
+/// <summary>What display shows for one instance, read live from its host.</summary>
+/// <param name="Id">Instance ID, <c>host:port</c>.</param>
+/// <param name="Role">Role.</param>
+/// <param name="Host">Host address.</param>
+/// <param name="Ports">Ports, slash-separated.</param>
+/// <param name="Status">Up, Down, Failed, Starting, Restarting, Unreachable or Error.</param>
+/// <param name="Version">The version the running executable reports; null when not running.</param>
+/// <param name="Verified">The running executable's hash equals the deployed file's and the hash recorded from the signed package.</param>
+/// <param name="DeployDir">Deploy directory.</param>
+/// <param name="DataDir">Data directories, comma-separated.</param>
+/// <param name="Detail">What was checked, or what disagrees.</param>
+public sealed record InstanceStatus(
+    string Id,
+    string Role,
+    string Host,
+    string Ports,
+    string Status,
+    string? Version,
+    bool Verified,
+    string DeployDir,
+    string DataDir,
+    string Detail);
