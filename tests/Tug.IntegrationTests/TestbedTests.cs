@@ -21,8 +21,8 @@ public sealed class TestbedTests(TestbedFixture testbed)
         }
 
         // Each host has its own filesystem: a file on one is not on another.
-        await testbed.SshAsync(hosts[0].Name, "mkdir -p /tidb-deploy && touch /tidb-deploy/only-here");
-        var (other, _) = await testbed.SshAsync(hosts[1].Name, "test -e /tidb-deploy/only-here");
+        await testbed.SshAsync(hosts[0].Name, "mkdir -p /srv/tug-isolation && touch /srv/tug-isolation/only-here");
+        var (other, _) = await testbed.SshAsync(hosts[1].Name, "test -e /srv/tug-isolation/only-here");
         Assert.NotEqual(0, other);
     }
 

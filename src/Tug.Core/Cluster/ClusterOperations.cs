@@ -49,6 +49,8 @@ public sealed class ClusterOperations(ClusterStore store, IPackageSource package
         var pins = new PinStore([]);
         var hosts = topology.Instances.GroupBy(i => i.ManageHost).Select(g => (g.Key, g.First().SshPort)).ToList();
 
+        Dictionary<string, ResolvedPackage> packagesByInstance;
+
         // 1. Reach every host as the preparing user before anything changes.
         await using (var root = await HostSessions.OpenAsync(hosts, request.User, request.Credential, pins, reach, progress, cancellationToken).ConfigureAwait(false))
         {
@@ -65,7 +67,8 @@ public sealed class ClusterOperations(ClusterStore store, IPackageSource package
                 topology = topology.WithPlatform(host, lines.ElementAtOrDefault(0) ?? "linux", lines.ElementAtOrDefault(1) ?? "x86_64");
             }
 
-            var resolved = await ResolvePackagesAsync(topology, version, null, progress, cancellationToken).ConfigureAwait(false);
+            packagesByInstance = await ResolvePackagesAsync(topology, version, null, progress, cancellationToken).ConfigureAwait(false);
+            var resolved = packagesByInstance;
             var plan = new DeployPlan(request.Name, topology, [.. topology.Instances.Select(i => (i.Id, i.Role, i.ManageHost, resolved[i.Id].Version))]);
             if (!confirm(plan))
             {
@@ -89,7 +92,6 @@ public sealed class ClusterOperations(ClusterStore store, IPackageSource package
         }
 
         // 4. As the deploy user, with the cluster key: packages checked on the hosts, files and units installed.
-        var packagesByInstance = await ResolvePackagesAsync(topology, version, null, progress, cancellationToken).ConfigureAwait(false);
         var meta = new ClusterMeta
         {
             User = topology.Global.User,
