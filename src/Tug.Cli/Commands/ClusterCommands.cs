@@ -21,7 +21,10 @@ public sealed record ClusterGlobals(string Ssh, int SshTimeout, int WaitTimeout,
         Math.Max(1, Concurrency));
 }
 
-public sealed record DeployArguments(string Name, string Version, string Topology, string? User, string? Identity, bool Yes, ClusterGlobals Globals);
+public sealed record DeployArguments(string Name, string Version, string Topology, string? User, string? Identity, bool Yes, ClusterGlobals Globals)
+{
+    public bool Password { get; init; }
+}
 
 public sealed record SelectArguments(string Name, string[] Roles, string[] Nodes, ClusterGlobals Globals)
 {
@@ -38,8 +41,23 @@ public sealed class ClusterCommands(Renderer output, ClusterOperations operation
     public async Task<int> DeployAsync(DeployArguments args, CancellationToken cancellationToken)
     {
         var user = args.User ?? environment.GetVariable("USER") ?? "root";
-        var identity = args.Identity ?? DefaultIdentity();
-        var request = new DeployRequest(args.Name, args.Version, Resolve(args.Topology), user, new KeyFileCredential(identity));
+        Credential credential;
+        if (args.Password)
+        {
+            var line = io.In.ReadLine();
+            if (string.IsNullOrEmpty(line))
+            {
+                throw new ClusterException(ClusterException.BadInput, "-p/--password needs the password on the first line of standard input.", "Pipe it in, e.g. `tug cluster deploy ... -p < password-file`.");
+            }
+
+            credential = new PasswordCredential(new Secret(line));
+        }
+        else
+        {
+            credential = new KeyFileCredential(args.Identity is null ? DefaultIdentity() : Resolve(args.Identity));
+        }
+
+        var request = new DeployRequest(args.Name, args.Version, Resolve(args.Topology), user, credential);
         var report = await operations.DeployAsync(request, args.Globals.Reach(), plan => Confirm(plan, args.Yes), Progress(), cancellationToken);
         return Report(report, args.Globals.Format);
     }
@@ -55,6 +73,7 @@ public sealed class ClusterCommands(Renderer output, ClusterOperations operation
 
     public async Task<int> DestroyAsync(SelectArguments args, bool yes, bool force, CancellationToken cancellationToken)
     {
+        _ = store.Load(args.Name);
         if (!yes && !Ask($"Destroy cluster '{args.Name}': stop every instance and delete its units, deploy, data and log directories on every host?"))
         {
             output.Note("destroy cancelled; nothing was changed");

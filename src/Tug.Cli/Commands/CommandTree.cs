@@ -191,9 +191,10 @@ public static class CommandTree
             var topology = new Argument<string>("TOPOLOGY") { Description = "TiUP topology file (YAML)." };
             var user = new Option<string?>("--user", "-u") { Description = "Login that prepares the hosts: root or a user with passwordless sudo (default: current user)." };
             var identity = new Option<string?>("--identity_file", "-i") { Description = "Its private key (default ~/.ssh/id_rsa)." };
+            var password = new Option<bool>("--password", "-p") { Description = "Log in with a password instead of a key; it is read from the first line of standard input and never logged." };
             var y = yes();
-            var deploy = new Command("deploy", "Deploy a cluster: prepare hosts, verify packages on them, install units, start, health-check, and verify what runs.") { n, version, topology, user, identity, y };
-            deploy.SetAction((p, ct) => cluster.DeployAsync(new DeployArguments(p.GetValue(n)!, p.GetValue(version)!, p.GetValue(topology)!, p.GetValue(user), p.GetValue(identity), p.GetValue(y), Globals(p)), ct));
+            var deploy = new Command("deploy", "Deploy a cluster: prepare hosts, verify packages on them, install units, start, health-check, and verify what runs.") { n, version, topology, user, identity, password, y };
+            deploy.SetAction((p, ct) => cluster.DeployAsync(new DeployArguments(p.GetValue(n)!, p.GetValue(version)!, p.GetValue(topology)!, p.GetValue(user), p.GetValue(identity), p.GetValue(y), Globals(p)) { Password = p.GetValue(password) }, ct));
             command.Subcommands.Add(deploy);
         }
 
@@ -209,6 +210,12 @@ public static class CommandTree
             var r = roles();
             var nd = nodes();
             var sub = new Command(verb, description) { n, r, nd };
+            if (verb != "display")
+            {
+                // Accepted on every mutating verb for scripts written for TiUP; these verbs do not ask.
+                sub.Options.Add(yes());
+            }
+
             sub.SetAction((p, ct) => run(new SelectArguments(p.GetValue(n)!, p.GetValue(r) ?? [], p.GetValue(nd) ?? [], Globals(p)), ct));
             command.Subcommands.Add(sub);
         }
@@ -225,7 +232,7 @@ public static class CommandTree
             var sudo = new Option<bool>("--sudo") { Description = "Run it as root." };
             var r = roles();
             var nd = nodes();
-            var exec = new Command("exec", "Run a command once on every selected host; output grouped by host; non-zero exit if any host failed.") { n, cmd, sudo, r, nd };
+            var exec = new Command("exec", "Run a command once on every selected host; output grouped by host; non-zero exit if any host failed.") { n, cmd, sudo, r, nd, yes() };
             exec.SetAction((p, ct) => cluster.ExecAsync(new ExecArguments(new SelectArguments(p.GetValue(n)!, p.GetValue(r) ?? [], p.GetValue(nd) ?? [], Globals(p)), p.GetValue(cmd)!, p.GetValue(sudo)), ct));
             command.Subcommands.Add(exec);
         }
@@ -241,7 +248,7 @@ public static class CommandTree
             var d = new Argument<string>(dst) { Description = verb == "push" ? "Remote path." : "Local directory." };
             var r = roles();
             var nd = nodes();
-            var sub = new Command(verb, description) { n, s, d, r, nd };
+            var sub = new Command(verb, description) { n, s, d, r, nd, yes() };
             sub.SetAction((p, ct) => run(new TransferArguments(new SelectArguments(p.GetValue(n)!, p.GetValue(r) ?? [], p.GetValue(nd) ?? [], Globals(p)), p.GetValue(s)!, p.GetValue(d)!), ct));
             command.Subcommands.Add(sub);
         }
