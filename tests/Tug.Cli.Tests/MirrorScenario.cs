@@ -20,10 +20,7 @@ internal sealed class MirrorScenario : IAsyncDisposable
     public static async Task<MirrorScenario> CreateAsync(bool publish = true)
     {
         var s = new MirrorScenario();
-        await s.Tug.SucceedAsync("mirror", "init", s.Mirror);
-        await s.Tug.SucceedAsync("mirror", "set", s.Mirror);
-        await s.Tug.SucceedAsync("mirror", "genkey");
-        await s.Tug.SucceedAsync("mirror", "grant", "pingcap", "--name", "PingCAP");
+        await TestMirror.InitAsync(s.Tug, s.Mirror);
         if (publish)
         {
             await s.PublishHelloAsync("v1.0.0");

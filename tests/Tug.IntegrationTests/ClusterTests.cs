@@ -18,10 +18,7 @@ public sealed class ClusterTests(TestbedFixture testbed, PackagesFixture package
     {
         var tug = new CliRunner(dir.Path);
         var mirror = dir.Combine("mirror");
-        await tug.SucceedAsync("mirror", "init", mirror);
-        await tug.SucceedAsync("mirror", "set", mirror);
-        await tug.SucceedAsync("mirror", "genkey");
-        await tug.SucceedAsync("mirror", "grant", "pingcap");
+        await TestMirror.InitAsync(tug, mirror);
         foreach (var (component, version) in Published)
         {
             var p = packages.Find(component, version);

@@ -33,10 +33,7 @@ public sealed class PackageTests(TestbedFixture testbed, PackagesFixture package
         using var dir = new TempDirectory();
         var tug = new CliRunner(dir.Path);
         var mirror = dir.Combine("mirror");
-        await tug.SucceedAsync("mirror", "init", mirror);
-        await tug.SucceedAsync("mirror", "set", mirror);
-        await tug.SucceedAsync("mirror", "genkey");
-        await tug.SucceedAsync("mirror", "grant", "pingcap");
+        await TestMirror.InitAsync(tug, mirror);
         var package = packages.Find("node_exporter", "1.9.0");
         Assert.Equal("node_exporter-1.9.0.linux-amd64/node_exporter", package.Entry);
         Assert.EndsWith("node_exporter-1.9.0.linux-amd64.tar.gz", package.File, StringComparison.Ordinal);

@@ -95,3 +95,16 @@ public sealed class TempDirectory : IDisposable
         }
     }
 }
+
+/// <summary>The steps every test mirror starts with.</summary>
+public static class TestMirror
+{
+    /// <summary>Creates a mirror at <paramref name="directory"/>, makes it this runner's mirror, and grants a fresh key as owner <c>pingcap</c>.</summary>
+    public static async Task InitAsync(CliRunner tug, string directory)
+    {
+        await tug.SucceedAsync("mirror", "init", directory);
+        await tug.SucceedAsync("mirror", "set", directory);
+        await tug.SucceedAsync("mirror", "genkey");
+        await tug.SucceedAsync("mirror", "grant", "pingcap", "--name", "PingCAP");
+    }
+}

@@ -415,19 +415,9 @@ public sealed class ClusterOperations(ClusterStore store, IPackageSource package
 
     private async Task<ImmutableArray<InstanceOutcome>> StartInstancesAsync(string name, ClusterMeta meta, HostSessions sessions, ImmutableArray<InstanceSpec> instances, Reach reach, IProgress<OperationEvent>? progress, CancellationToken cancellationToken)
     {
-        var outcomes = new List<InstanceOutcome>(Unreachable(sessions.Failures, instances));
-        foreach (var group in instances.Where(i => sessions.Hosts.ContainsKey(i.ManageHost)).GroupBy(i => i.Role).OrderBy(g => Roles.StartIndex(g.Key)))
+        var outcomes = await SystemctlByRoleAsync("start", sessions, instances, reach, progress, async (members, flat) =>
         {
-            var members = group.ToList();
-            var results = await sessions.ForEachAsync(members.Select(m => m.ManageHost), reach.Concurrency, async (host, remote, ct) =>
-            {
-                var onHost = members.Where(m => m.ManageHost == host).ToList();
-                progress?.Report(new OperationEvent(host, null, "start", string.Join(", ", onHost.Select(i => i.UnitName))));
-                var script = $"systemctl daemon-reload; systemctl start {string.Join(' ', onHost.Select(i => i.UnitName))}\n" + WaitScript(onHost, listening: true, reach.WaitTimeout);
-                var result = await remote.RunAsync(script, new RunOptions(Sudo: true, Timeout: reach.WaitTimeout + TimeSpan.FromSeconds(30)), ct).ConfigureAwait(false);
-                return onHost.Select(i => WaitOutcome(i, result, "listening")).ToList();
-            }, (host, e) => [.. members.Where(m => m.ManageHost == host).Select(i => new InstanceOutcome(i.Id, i.Role, host, OutcomeStatus.Failed, e.Message))], cancellationToken).ConfigureAwait(false);
-            var flat = results.SelectMany(r => r).ToList();
+            // Listening is not enough: the component's own health check must pass too.
             for (var k = 0; k < flat.Count; k++)
             {
                 if (flat[k].Status == OutcomeStatus.Ok)
@@ -437,25 +427,19 @@ public sealed class ClusterOperations(ClusterStore store, IPackageSource package
                     progress?.Report(new OperationEvent(instance.ManageHost, instance.Id, "health", flat[k].Message));
                 }
             }
-
-            outcomes.AddRange(flat);
-        }
+        }, cancellationToken).ConfigureAwait(false);
 
         // Prove what runs: the process's executable must be the deployed, signed file.
         var healthy = instances.Where(i => outcomes.Any(o => o.Id == i.Id && o.Status == OutcomeStatus.Ok)).ToImmutableArray();
         if (!healthy.IsEmpty)
         {
             var statuses = await ProbeAsync(meta, sessions, healthy, reach, cancellationToken).ConfigureAwait(false);
-            foreach (var status in statuses.Where(s => !s.Verified))
+            foreach (var status in statuses)
             {
                 var index = outcomes.FindIndex(o => o.Id == status.Id);
-                outcomes[index] = outcomes[index] with { Status = OutcomeStatus.Failed, Message = $"running but not verified: {status.Detail}" };
-            }
-
-            foreach (var status in statuses.Where(s => s.Verified))
-            {
-                var index = outcomes.FindIndex(o => o.Id == status.Id);
-                outcomes[index] = outcomes[index] with { Message = $"{outcomes[index].Message}; running {status.Version ?? "?"}, verified" };
+                outcomes[index] = status.Verified
+                    ? outcomes[index] with { Message = $"{outcomes[index].Message}; running {status.Version ?? "?"}, verified" }
+                    : outcomes[index] with { Status = OutcomeStatus.Failed, Message = $"running but not verified: {status.Detail}" };
             }
         }
 
@@ -463,24 +447,43 @@ public sealed class ClusterOperations(ClusterStore store, IPackageSource package
         return [.. outcomes];
     }
 
-    private static async Task<ImmutableArray<InstanceOutcome>> StopInstancesAsync(HostSessions sessions, ImmutableArray<InstanceSpec> instances, Reach reach, IProgress<OperationEvent>? progress, CancellationToken cancellationToken)
+    private static async Task<ImmutableArray<InstanceOutcome>> StopInstancesAsync(HostSessions sessions, ImmutableArray<InstanceSpec> instances, Reach reach, IProgress<OperationEvent>? progress, CancellationToken cancellationToken) =>
+        [.. await SystemctlByRoleAsync("stop", sessions, instances, reach, progress, (_, _) => Task.CompletedTask, cancellationToken).ConfigureAwait(false)];
+
+    /// <summary>
+    /// Starts (in start order) or stops (in reverse) the instances role by role: one script per host runs systemctl and
+    /// waits for the ports to open or close; <paramref name="afterRole"/> may refine the outcomes of a role before the next.
+    /// </summary>
+    private static async Task<List<InstanceOutcome>> SystemctlByRoleAsync(
+        string action,
+        HostSessions sessions,
+        ImmutableArray<InstanceSpec> instances,
+        Reach reach,
+        IProgress<OperationEvent>? progress,
+        Func<List<InstanceSpec>, List<InstanceOutcome>, Task> afterRole,
+        CancellationToken cancellationToken)
     {
+        var starting = action == "start";
         var outcomes = new List<InstanceOutcome>(Unreachable(sessions.Failures, instances));
-        foreach (var group in instances.Where(i => sessions.Hosts.ContainsKey(i.ManageHost)).GroupBy(i => i.Role).OrderByDescending(g => Roles.StartIndex(g.Key)))
+        var groups = instances.Where(i => sessions.Hosts.ContainsKey(i.ManageHost)).GroupBy(i => i.Role);
+        foreach (var group in starting ? groups.OrderBy(g => Roles.StartIndex(g.Key)) : groups.OrderByDescending(g => Roles.StartIndex(g.Key)))
         {
             var members = group.ToList();
             var results = await sessions.ForEachAsync(members.Select(m => m.ManageHost), reach.Concurrency, async (host, remote, ct) =>
             {
                 var onHost = members.Where(m => m.ManageHost == host).ToList();
-                progress?.Report(new OperationEvent(host, null, "stop", string.Join(", ", onHost.Select(i => i.UnitName))));
-                var script = $"systemctl stop {string.Join(' ', onHost.Select(i => i.UnitName))}\n" + WaitScript(onHost, listening: false, reach.WaitTimeout);
+                var units = string.Join(' ', onHost.Select(i => i.UnitName));
+                progress?.Report(new OperationEvent(host, null, action, units));
+                var script = (starting ? $"systemctl daemon-reload; systemctl start {units}\n" : $"systemctl stop {units}\n") + WaitScript(onHost, listening: starting, reach.WaitTimeout);
                 var result = await remote.RunAsync(script, new RunOptions(Sudo: true, Timeout: reach.WaitTimeout + TimeSpan.FromSeconds(30)), ct).ConfigureAwait(false);
-                return onHost.Select(i => WaitOutcome(i, result, "stopped")).ToList();
+                return onHost.Select(i => WaitOutcome(i, result, starting ? "listening" : "stopped")).ToList();
             }, (host, e) => [.. members.Where(m => m.ManageHost == host).Select(i => new InstanceOutcome(i.Id, i.Role, host, OutcomeStatus.Failed, e.Message))], cancellationToken).ConfigureAwait(false);
-            outcomes.AddRange(results.SelectMany(r => r));
+            var flat = results.SelectMany(r => r).ToList();
+            await afterRole(members, flat).ConfigureAwait(false);
+            outcomes.AddRange(flat);
         }
 
-        return [.. outcomes];
+        return outcomes;
     }
 
     /// <summary>A script that waits until each instance's main port listens (or stops listening), printing one line per instance.</summary>
