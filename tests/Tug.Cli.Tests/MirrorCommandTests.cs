@@ -111,6 +111,29 @@ public sealed class MirrorCommandTests
         }
     }
 
+    public sealed class ThePackageCache
+    {
+        [Fact]
+        public async Task Should_Re_Verify_A_Cached_Package_On_Every_Use_And_Replace_A_Damaged_One()
+        {
+            // Given a package in the cache
+            await using var s = await MirrorScenario.CreateAsync();
+            var first = await s.Tug.SucceedAsync("mirror", "download", "hello:v1.0.0", "--os", "linux", "--arch", "amd64");
+            var cached = first.Stdout.Trim();
+            var good = await File.ReadAllBytesAsync(cached, TestContext.Current.CancellationToken);
+
+            // When the cached file is damaged and the package is used again
+            var damaged = good.ToArray();
+            damaged[^10] ^= 0x55;
+            await File.WriteAllBytesAsync(cached, damaged, TestContext.Current.CancellationToken);
+            var second = await s.Tug.SucceedAsync("mirror", "download", "hello:v1.0.0", "--os", "linux", "--arch", "amd64");
+
+            // Then it was noticed and replaced by a verified copy
+            Assert.Contains("does not match the signed manifest", second.Stderr, StringComparison.Ordinal);
+            Assert.Equal(good, await File.ReadAllBytesAsync(second.Stdout.Trim(), TestContext.Current.CancellationToken));
+        }
+    }
+
     public sealed class TheHttpMirror
     {
         [Fact]
