@@ -1,5 +1,6 @@
 // Copyright (c) Tug contributors. Licensed under the Apache License, Version 2.0.
 
+using System.Collections.Immutable;
 using System.Formats.Tar;
 using System.IO.Compression;
 using System.Security.Cryptography;
@@ -30,6 +31,8 @@ public sealed record SelectArguments(string Name, string[] Roles, string[] Nodes
 {
     public InstanceFilter Filter => new([.. Roles.SelectMany(r => r.Split(',', StringSplitOptions.RemoveEmptyEntries))], [.. Nodes.SelectMany(n => n.Split(',', StringSplitOptions.RemoveEmptyEntries))]);
 }
+
+public sealed record UpgradeArguments(string Name, string? Version, string[] Components, string? NodeExporterVersion, string? BlackboxExporterVersion, string Batch, bool DryRun, bool Yes, ClusterGlobals Globals);
 
 public sealed record ExecArguments(SelectArguments Select, string Command, bool Sudo);
 
@@ -81,6 +84,84 @@ public sealed class ClusterCommands(Renderer output, ClusterOperations operation
         }
 
         return Report(await operations.DestroyAsync(args.Name, force, args.Globals.Reach(), Progress(), cancellationToken), args.Globals.Format);
+    }
+
+    public async Task<int> UpgradeAsync(UpgradeArguments args, CancellationToken cancellationToken)
+    {
+        var components = ImmutableDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
+        foreach (var pair in args.Components.SelectMany(c => c.Split(',', StringSplitOptions.RemoveEmptyEntries)))
+        {
+            var eq = pair.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0 || eq == pair.Length - 1)
+            {
+                throw new ClusterException(ClusterException.BadInput, $"--component '{pair}' is not COMP=VERSION.", "For example: --component node_exporter=v1.9.0.");
+            }
+
+            components[pair[..eq]] = pair[(eq + 1)..];
+        }
+
+        if (args.NodeExporterVersion is not null)
+        {
+            components["node_exporter"] = args.NodeExporterVersion;
+        }
+
+        if (args.BlackboxExporterVersion is not null)
+        {
+            components["blackbox_exporter"] = args.BlackboxExporterVersion;
+        }
+
+        var request = new UpgradeRequest(args.Name, args.Version, components.ToImmutable(), args.Batch);
+        var plan = operations.PlanUpgrade(request);
+        output.Line($"Upgrade plan for {args.Name}:");
+        foreach (var step in plan.Steps)
+        {
+            output.Line($"  batch {step.Batch}: {step.Role,-18} {step.Id,-22} {step.From} -> {step.To}");
+        }
+
+        foreach (var line in plan.Unchanged)
+        {
+            output.Line($"  unchanged: {line}");
+        }
+
+        if (plan.Steps.IsEmpty)
+        {
+            output.Line("nothing to do: every instance already runs the target version");
+            return ExitCodes.Success;
+        }
+
+        if (args.DryRun)
+        {
+            output.Line("dry run: nothing was changed");
+            return ExitCodes.Success;
+        }
+
+        if (!args.Yes && !Ask($"Upgrade {plan.Steps.Length} instance(s) of {args.Name}?"))
+        {
+            output.Note("upgrade cancelled; nothing was changed");
+            return ExitCodes.Failure;
+        }
+
+        return Report(await operations.UpgradeAsync(request, plan, args.Globals.Reach(), Progress(), cancellationToken), args.Globals.Format);
+    }
+
+    public async Task<int> VerifyAsync(SelectArguments args, CancellationToken cancellationToken)
+    {
+        var results = await operations.VerifyAsync(args.Name, args.Filter, args.Globals.Reach(), cancellationToken);
+        if (args.Globals.Format == "json")
+        {
+            output.Json(new { Cluster = args.Name, Ok = results.All(r => r.Ok), Instances = results.Select(r => new { r.Id, r.Role, r.Host, r.Ok, r.Version, r.Problems }) });
+        }
+        else
+        {
+            foreach (var r in results)
+            {
+                output.Line($"{(r.Ok ? "ok  " : "FAIL")} {r.Id,-22} {r.Role,-18} {r.Version ?? "-"}{(r.Ok ? string.Empty : ": " + string.Join("; ", r.Problems))}");
+            }
+
+            output.Line(results.All(r => r.Ok) ? $"verified: all {results.Length} instance(s) agree" : $"NOT verified: {results.Count(r => !r.Ok)} of {results.Length} instance(s) disagree");
+        }
+
+        return results.All(r => r.Ok) ? ExitCodes.Success : ExitCodes.Failure;
     }
 
     public async Task<int> DisplayAsync(SelectArguments args, CancellationToken cancellationToken)

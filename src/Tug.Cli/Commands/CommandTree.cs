@@ -221,6 +221,33 @@ public static class CommandTree
         }
 
         {
+            var n = name();
+            var version = new Argument<string?>("VERSION") { Description = "New cluster version for the components that follow the cluster (optional).", Arity = ArgumentArity.ZeroOrOne };
+            var component = new Option<string[]>("--component") { Description = "Upgrade one component: COMP=VERSION (repeatable), e.g. node_exporter=v1.9.0.", AllowMultipleArgumentsPerToken = true };
+            var nodeExporter = new Option<string?>("--node-exporter-version") { Description = "Same as --component node_exporter=VERSION." };
+            var blackbox = new Option<string?>("--blackbox-exporter-version") { Description = "Same as --component blackbox_exporter=VERSION." };
+            var batch = new Option<string>("--batch") { Description = "Instances per batch of a role: a count or a percentage (25%).", DefaultValueFactory = _ => "1" };
+            var dryRun = new Option<bool>("--dry-run") { Description = "Print the plan and stop." };
+            var y = yes();
+            var upgrade = new Command("upgrade", "Upgrade rolling and verified: stage new packages on every host first, switch instance by instance, health-gate each, roll back an instance that fails and stop there.")
+            {
+                n, version, component, nodeExporter, blackbox, batch, dryRun, y,
+            };
+            upgrade.SetAction((p, ct) => cluster.UpgradeAsync(
+                new UpgradeArguments(p.GetValue(n)!, p.GetValue(version), p.GetValue(component) ?? [], p.GetValue(nodeExporter), p.GetValue(blackbox), p.GetValue(batch)!, p.GetValue(dryRun), p.GetValue(y), Globals(p)), ct));
+            command.Subcommands.Add(upgrade);
+        }
+
+        {
+            var n = name();
+            var r = roles();
+            var nd = nodes();
+            var verify = new Command("verify", "Prove what runs: for every instance the running executable, the deployed file and the signed package agree, no deleted executable runs, and units and configs are as Tug renders them. Exit 0 only when all agree.") { n, r, nd };
+            verify.SetAction((p, ct) => cluster.VerifyAsync(new SelectArguments(p.GetValue(n)!, p.GetValue(r) ?? [], p.GetValue(nd) ?? [], Globals(p)), ct));
+            command.Subcommands.Add(verify);
+        }
+
+        {
             var list = new Command("list", "List the clusters this control machine manages.");
             list.SetAction(p => cluster.List(Globals(p)));
             command.Subcommands.Add(list);

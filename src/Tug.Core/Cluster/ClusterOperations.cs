@@ -29,7 +29,7 @@ public sealed record ExecResult(string Host, int ExitCode, string Stdout, string
 /// The cluster operations: deploy, start, stop, restart, display, exec, push, pull, destroy. Each opens one
 /// connection per host, sends each step to a host as one script, and reads the truth back from the hosts.
 /// </summary>
-public sealed class ClusterOperations(ClusterStore store, IPackageSource packages, HttpClient http, TimeProvider time)
+public sealed partial class ClusterOperations(ClusterStore store, IPackageSource packages, HttpClient http, TimeProvider time)
 {
     private const string TugVersion = "tug 0.1.0";
 
@@ -496,7 +496,9 @@ public sealed class ClusterOperations(ClusterStore store, IPackageSource package
             var port = ComponentSpecs.For(i).Health.PortOf(i);
             var test = $"ss -ltnH \"sport = :{port}\" | grep -q .";
             var cond = listening ? test : $"! {{ {test}; }}";
-            s.Append(CultureInfo.InvariantCulture, $"while ! {{ {cond}; }} && [ $(date +%s) -lt $deadline ]; do sleep 0.2; done\n");
+            // A unit whose process died (systemd waiting to restart it, or given up) fails at once rather than at the deadline.
+            var died = listening ? $" && ! systemctl is-active {i.UnitName} 2>/dev/null | grep -qE '^(activating|failed)$'" : string.Empty;
+            s.Append(CultureInfo.InvariantCulture, $"while ! {{ {cond}; }}{died} && [ $(date +%s) -lt $deadline ]; do sleep 0.2; done\n");
             s.Append(CultureInfo.InvariantCulture, $"if {cond}; then echo 'TUG|{i.Id}|ok'; else echo \"TUG|{i.Id}|fail|$(systemctl is-active {i.UnitName})\"; fi\n");
         }
 
@@ -515,7 +517,7 @@ public sealed class ClusterOperations(ClusterStore store, IPackageSource package
         return parts[2] == "ok"
             ? new InstanceOutcome(instance.Id, instance.Role, instance.ManageHost, OutcomeStatus.Ok, what)
             : new InstanceOutcome(instance.Id, instance.Role, instance.ManageHost, OutcomeStatus.Failed,
-                $"not {what} on port {ComponentSpecs.For(instance).Health.PortOf(instance)} after the wait timeout (unit is {parts.ElementAtOrDefault(3)}); see `journalctl -u {instance.UnitName}` on {instance.ManageHost}");
+                $"not {what} on port {ComponentSpecs.For(instance).Health.PortOf(instance)} (unit is {parts.ElementAtOrDefault(3)}{(parts.ElementAtOrDefault(3) is "activating" or "failed" ? ": its process exited" : ", wait timeout passed")}); see `journalctl -u {instance.UnitName}` on {instance.ManageHost}");
     }
 
     private async Task<InstanceOutcome> HealthAsync(InstanceSpec instance, Reach reach, CancellationToken cancellationToken)
@@ -607,7 +609,7 @@ public sealed class ClusterOperations(ClusterStore store, IPackageSource package
         }
 
         var p = line.Split('|');
-        var (active, listening, exe, exeHash, fileHash) = (p[2], p[4] == "1", Decode(p[5]), p[6], p[7]);
+        var (active, listening, exe, exeHash, fileHash) = (p[2], p[4] == "1", Decode(p[5]).Trim(), p[6], p[7]);
         var spec = ComponentSpecs.For(instance);
         var version = p[8] == "-" ? null : spec.VersionProbe?.Extract(Decode(p[8]));
         var expected = meta.Tug.Instances.GetValueOrDefault(instance.Id)?.Sha256;

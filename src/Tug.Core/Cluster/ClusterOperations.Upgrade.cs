@@ -1,0 +1,394 @@
+// Copyright (c) Tug contributors. Licensed under the Apache License, Version 2.0.
+
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Tug.Core.Components;
+using Tug.Core.Remote;
+using Tug.Core.Topology;
+
+namespace Tug.Core.Cluster;
+
+/// <summary>What <c>tug cluster upgrade</c> is asked to do.</summary>
+/// <param name="Name">Cluster name.</param>
+/// <param name="ClusterVersion">New cluster version (components that follow the cluster), or null to leave them.</param>
+/// <param name="Components">Explicit role (or package) → version pins.</param>
+/// <param name="Batch">Instances per batch: a count, or a percentage of each role's instances ("25%").</param>
+public sealed record UpgradeRequest(string Name, string? ClusterVersion, ImmutableDictionary<string, string> Components, string Batch);
+
+/// <summary>One instance's move in an upgrade plan.</summary>
+public sealed record UpgradeStep(string Id, string Role, string Host, string From, string To, int Batch);
+
+/// <summary>The plan an upgrade prints first: which instances move, from which version to which, in which batches; and what stays.</summary>
+public sealed record UpgradePlan(string Name, ImmutableArray<UpgradeStep> Steps, ImmutableArray<string> Unchanged);
+
+/// <summary>What <c>tug cluster verify</c> found for one instance.</summary>
+public sealed record InstanceVerification(string Id, string Role, string Host, bool Ok, ImmutableArray<string> Problems, string? Version);
+
+public sealed partial class ClusterOperations
+{
+    /// <summary>
+    /// Plans an upgrade: the target version of every role (explicit pins first, then the new cluster version for
+    /// components that follow the cluster; agents and other independently pinned components stay where they are).
+    /// </summary>
+    /// <exception cref="ClusterException">An unknown role, or nothing to do.</exception>
+    public UpgradePlan PlanUpgrade(UpgradeRequest request)
+    {
+        var meta = store.Load(request.Name);
+        var topology = meta.Topology;
+        var targets = TargetVersions(meta, request);
+        var steps = ImmutableArray.CreateBuilder<UpgradeStep>();
+        foreach (var group in topology.Instances.GroupBy(i => i.Role).OrderBy(g => Roles.StartIndex(g.Key)))
+        {
+            if (!targets.TryGetValue(group.Key, out var target))
+            {
+                continue;
+            }
+
+            var moving = group.Where(i => meta.Tug.Instances.GetValueOrDefault(i.Id)?.Version != target).ToList();
+            var size = BatchSize(request.Batch, group.Count());
+            for (var k = 0; k < moving.Count; k++)
+            {
+                var i = moving[k];
+                steps.Add(new UpgradeStep(i.Id, i.Role, i.ManageHost, meta.Tug.Instances.GetValueOrDefault(i.Id)?.Version ?? "?", target, (k / size) + 1));
+            }
+        }
+
+        var unchanged = topology.Instances.Select(i => i.Role).Distinct()
+            .Where(r => !steps.Any(s => s.Role == r))
+            .Select(r => $"{r} stays at {meta.Tug.Versions.GetValueOrDefault(r) ?? "?"}{(targets.ContainsKey(r) ? " (already there)" : Roles.IsMonitoringAgent(r) || IndependentlyPinned(meta, r) ? " (pinned on its own)" : string.Empty)}");
+        return new UpgradePlan(request.Name, steps.ToImmutable(), [.. unchanged]);
+    }
+
+    /// <summary>
+    /// Rolls the plan batch by batch: every new package is staged and verified on its host first, then each instance is
+    /// switched, started and passed through its health gate. An instance that fails is rolled back to its previous
+    /// version on that host and checked again, and the upgrade stops there. Metadata records only verified versions.
+    /// </summary>
+    public async Task<OperationReport> UpgradeAsync(UpgradeRequest request, UpgradePlan plan, Reach reach, IProgress<OperationEvent>? progress, CancellationToken cancellationToken)
+    {
+        var meta = store.Load(request.Name);
+        var byId = meta.Topology.Instances.ToDictionary(i => i.Id);
+        var moving = plan.Steps.Select(s => byId[s.Id]).ToImmutableArray();
+        var targets = new Dictionary<string, ResolvedPackage>(StringComparer.Ordinal);
+        foreach (var step in plan.Steps)
+        {
+            var i = byId[step.Id];
+            targets[i.Id] = await packages.GetAsync(i.Component, step.To, $"{OsOf(i)}/{ArchOf(i)}", cancellationToken).ConfigureAwait(false);
+        }
+
+        await using var sessions = await OpenAsync(request.Name, meta, reach, progress, cancellationToken, [.. moving.Select(i => i.ManageHost)]).ConfigureAwait(false);
+        if (sessions.Failures.Count > 0)
+        {
+            return new OperationReport("upgrade", request.Name, [.. Unreachable(sessions.Failures, moving), .. moving.Where(i => !sessions.Failures.ContainsKey(i.ManageHost))
+                .Select(i => new InstanceOutcome(i.Id, i.Role, i.ManageHost, OutcomeStatus.Skipped, "not touched: a host of this upgrade is unreachable"))]);
+        }
+
+        // 1. Stage every new package on every host, verified there, before touching anything that runs.
+        var staged = await sessions.ForEachAsync(moving.Select(i => i.ManageHost), reach.Concurrency, async (host, remote, ct) =>
+        {
+            var onHost = moving.Where(i => i.ManageHost == host).ToList();
+            foreach (var package in onHost.Select(i => targets[i.Id]).DistinctBy(p => p.TarballSha256))
+            {
+                progress?.Report(new OperationEvent(host, null, "stage", Path.GetFileName(package.Path)));
+                var stream = File.OpenRead(package.Path);
+                await using (stream.ConfigureAwait(false))
+                {
+                    await remote.UploadAsync(stream, StagedPath(package), "0644", sudo: false, ct).ConfigureAwait(false);
+                }
+            }
+
+            var script = new StringBuilder("set -e\n");
+            foreach (var i in onHost)
+            {
+                script.Append(StageScript(i, meta.User, targets[i.Id]));
+            }
+
+            var result = await remote.RunAsync(script.ToString(), new RunOptions(Sudo: true, Timeout: reach.WaitTimeout), ct).ConfigureAwait(false);
+            return new InstanceOutcome(host, "host", host, result.Ok ? OutcomeStatus.Ok : OutcomeStatus.Failed, result.Ok ? "staged" : $"staging failed: {result.Stderr.Trim()}");
+        }, (host, e) => new InstanceOutcome(host, "host", host, OutcomeStatus.Failed, e.Message), cancellationToken).ConfigureAwait(false);
+        if (staged.Any(s => s.Status != OutcomeStatus.Ok))
+        {
+            return new OperationReport("upgrade", request.Name, [.. staged, .. moving.Select(i => new InstanceOutcome(i.Id, i.Role, i.ManageHost, OutcomeStatus.Skipped, "not touched: staging failed"))]);
+        }
+
+        // 2. Roll batch by batch, role by role, each instance gated on health and verification.
+        var outcomes = new List<InstanceOutcome>();
+        var current = meta;
+        var stopped = false;
+        foreach (var batch in plan.Steps.GroupBy(s => (Order: Roles.StartIndex(s.Role), s.Role, s.Batch)).OrderBy(g => g.Key.Order).ThenBy(g => g.Key.Batch))
+        {
+            if (stopped)
+            {
+                outcomes.AddRange(batch.Select(s => new InstanceOutcome(s.Id, s.Role, s.Host, OutcomeStatus.Skipped, $"not touched, still {s.From}: the upgrade stopped earlier")));
+                continue;
+            }
+
+            var instances = batch.Select(s => byId[s.Id]).ToImmutableArray();
+            var results = await sessions.ForEachAsync(instances.Select(i => i.ManageHost), reach.Concurrency, async (host, remote, ct) =>
+            {
+                var list = new List<InstanceOutcome>();
+                foreach (var i in instances.Where(i => i.ManageHost == host))
+                {
+                    list.Add(await SwitchInstanceAsync(request.Name, current, i, targets[i.Id], remote, reach, progress, ct).ConfigureAwait(false));
+                }
+
+                return list;
+            }, (host, e) => [.. instances.Where(i => i.ManageHost == host).Select(i => new InstanceOutcome(i.Id, i.Role, host, OutcomeStatus.Failed, e.Message))], cancellationToken).ConfigureAwait(false);
+            var flat = results.SelectMany(r => r).ToList();
+            outcomes.AddRange(flat);
+
+            // Record only what was verified, after every batch, so an interruption loses nothing that happened.
+            foreach (var ok in flat.Where(o => o.Status == OutcomeStatus.Ok))
+            {
+                var package = targets[ok.Id];
+                current = current with { Tug = current.Tug with { Instances = current.Tug.Instances.SetItem(ok.Id, new DeployedInstance(package.Version, package.Entry, package.EntrySha256, false)) } };
+            }
+
+            current = current with { Tug = current.Tug with { Versions = RoleVersions(current) } };
+            store.Save(request.Name, current);
+            stopped = flat.Any(o => o.Status != OutcomeStatus.Ok);
+        }
+
+        return new OperationReport("upgrade", request.Name, [.. outcomes]);
+    }
+
+    /// <summary>Checks every selected instance: process executable = deployed file = signed package, no deleted executable, unit and configs as Tug renders them.</summary>
+    public async Task<ImmutableArray<InstanceVerification>> VerifyAsync(string name, InstanceFilter filter, Reach reach, CancellationToken cancellationToken)
+    {
+        var meta = store.Load(name);
+        var instances = Select(meta, filter);
+        await using var sessions = await OpenAsync(name, meta, reach, null, cancellationToken).ConfigureAwait(false);
+        var statuses = await ProbeAsync(meta, sessions, instances, reach, cancellationToken).ConfigureAwait(false);
+        var files = await sessions.ForEachAsync(instances.Select(i => i.ManageHost), reach.Concurrency, async (host, remote, ct) =>
+        {
+            var onHost = instances.Where(i => i.ManageHost == host).ToList();
+            var expected = onHost.SelectMany(i => RenderedFiles(name, meta, i).Select(f => (Instance: i, f.Path, Sha: Sha(f.Content)))).ToList();
+            var script = string.Concat(expected.Select(e => $"echo \"TUGF|{e.Path}|$(sha256sum {Sh.Quote(e.Path)} 2>/dev/null | cut -d' ' -f1)\"\n"));
+            var result = await remote.RunAsync(script, new RunOptions(Sudo: true, Timeout: reach.WaitTimeout), ct).ConfigureAwait(false);
+            var actual = result.Stdout.Split('\n').Where(l => l.StartsWith("TUGF|", StringComparison.Ordinal)).Select(l => l.Split('|')).ToDictionary(p => p[1], p => p[2]);
+            return expected.Where(e => actual.GetValueOrDefault(e.Path) != e.Sha)
+                .Select(e => (e.Instance.Id, Problem: actual.GetValueOrDefault(e.Path) is { Length: > 0 } ? $"{e.Path} differs from what Tug renders" : $"{e.Path} is missing")).ToList();
+        }, (host, e) => [], cancellationToken).ConfigureAwait(false);
+        var drift = files.SelectMany(f => f).ToLookup(f => f.Id, f => f.Problem);
+        return [.. statuses.Select(s =>
+        {
+            var problems = (s.Verified ? [] : new[] { $"{s.Status}: {s.Detail}" }).Concat(drift[s.Id]).ToImmutableArray();
+            return new InstanceVerification(s.Id, s.Role, s.Host, problems.IsEmpty, problems, s.Version);
+        })];
+    }
+
+    private IEnumerable<RenderedFile> RenderedFiles(string name, ClusterMeta meta, InstanceSpec instance)
+    {
+        var deployed = meta.Tug.Instances.GetValueOrDefault(instance.Id);
+        var spec = ComponentSpecs.For(instance);
+        var context = new InstanceContext(instance, meta.Topology, name, meta.User, deployed?.Version ?? meta.Version, deployed?.Entry ?? spec.DefaultEntry) { ClusterVersion = meta.Version };
+        _ = time;
+        return spec.RenderConfigFiles(context)
+            .Append(new RenderedFile(spec.RunScriptPath(instance), spec.RenderRunScript(context)))
+            .Append(new RenderedFile($"/etc/systemd/system/{instance.UnitName}", spec.RenderSystemdUnit(context)));
+    }
+
+    private static string Sha(string content) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(content)));
+
+    private async Task<InstanceOutcome> SwitchInstanceAsync(string name, ClusterMeta meta, InstanceSpec instance, ResolvedPackage target, IRemoteHost remote, Reach reach, IProgress<OperationEvent>? progress, CancellationToken cancellationToken)
+    {
+        var previous = meta.Tug.Instances.GetValueOrDefault(instance.Id);
+        var spec = ComponentSpecs.For(instance);
+        progress?.Report(new OperationEvent(instance.ManageHost, instance.Id, "upgrade", $"{previous?.Version} -> {target.Version}"));
+        var newContext = new InstanceContext(instance, meta.Topology, name, meta.User, target.Version, target.Entry) { ClusterVersion = meta.Version };
+        var switchScript = SwitchScript(instance, target, previous?.Version ?? "unknown") + FilesScript(instance, meta.User, spec, newContext) + StartScript(instance, reach.WaitTimeout);
+        var switched = await remote.RunAsync(switchScript, new RunOptions(Sudo: true, Timeout: reach.WaitTimeout + TimeSpan.FromSeconds(30)), cancellationToken).ConfigureAwait(false);
+        var outcome = WaitOutcome(instance, switched, "listening");
+        if (outcome.Status == OutcomeStatus.Ok)
+        {
+            outcome = await HealthAsync(instance, reach with { WaitTimeout = TimeSpan.FromSeconds(Math.Min(reach.WaitTimeout.TotalSeconds, 60)) }, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (outcome.Status == OutcomeStatus.Ok)
+        {
+            var after = meta with { Tug = meta.Tug with { Instances = meta.Tug.Instances.SetItem(instance.Id, new DeployedInstance(target.Version, target.Entry, target.EntrySha256, false)) } };
+            var status = (await ProbeOneAsync(after, remote, instance, reach, cancellationToken).ConfigureAwait(false))!;
+            if (status.Verified && status.Version == target.Version)
+            {
+                return outcome with { Message = $"{previous?.Version} -> {target.Version}: healthy, running {status.Version}, verified" };
+            }
+
+            outcome = outcome with { Status = OutcomeStatus.Failed, Message = $"started but not verified as {target.Version}: {status.Detail} (reports {status.Version ?? "no version"})" };
+        }
+
+        // The gate failed: put the previous version back on this host, check it, and stop the upgrade.
+        progress?.Report(new OperationEvent(instance.ManageHost, instance.Id, "rollback", $"{target.Version} failed: {outcome.Message}"));
+        if (previous is null)
+        {
+            return outcome with { Message = $"{outcome.Message}; no previous version recorded, nothing to roll back to" };
+        }
+
+        var oldContext = new InstanceContext(instance, meta.Topology, name, meta.User, previous.Version, previous.Entry) { ClusterVersion = meta.Version };
+        var rollbackScript = RollbackScript(instance, target, previous.Version) + FilesScript(instance, meta.User, spec, oldContext) + StartScript(instance, reach.WaitTimeout);
+        var rolled = await remote.RunAsync(rollbackScript, new RunOptions(Sudo: true, Timeout: reach.WaitTimeout + TimeSpan.FromSeconds(30)), cancellationToken).ConfigureAwait(false);
+        var back = WaitOutcome(instance, rolled, "listening");
+        if (back.Status == OutcomeStatus.Ok)
+        {
+            back = await HealthAsync(instance, reach, cancellationToken).ConfigureAwait(false);
+        }
+
+        var check = back.Status == OutcomeStatus.Ok ? await ProbeOneAsync(meta, remote, instance, reach, cancellationToken).ConfigureAwait(false) : null;
+        var restored = check is { Verified: true } && check.Version == previous.Version;
+        return outcome with
+        {
+            Status = OutcomeStatus.Failed,
+            Message = restored
+                ? $"{target.Version} failed its health gate ({outcome.Message}); rolled back to {previous.Version}, healthy and verified"
+                : $"{target.Version} failed its health gate ({outcome.Message}); ROLLBACK to {previous.Version} ALSO FAILED ({back.Message}); the instance needs attention",
+        };
+    }
+
+    private static async Task<InstanceStatus?> ProbeOneAsync(ClusterMeta meta, IRemoteHost remote, InstanceSpec instance, Reach reach, CancellationToken cancellationToken)
+    {
+        var spec = ComponentSpecs.For(instance);
+        var entry = meta.Tug.Instances.GetValueOrDefault(instance.Id)?.Entry ?? spec.DefaultEntry;
+        var args = spec.VersionProbe is { } probe ? string.Join(' ', probe.Arguments.Select(Sh.Quote)) : "--version";
+        var script = ProbeFunction + $"probe {Sh.Quote(instance.Id)} {instance.UnitName} {spec.Health.PortOf(instance)} {Sh.Quote($"{instance.DeployDir}/bin/{entry}")} {args}\n";
+        var result = await remote.RunAsync(script, new RunOptions(Sudo: true, Timeout: reach.WaitTimeout), cancellationToken).ConfigureAwait(false);
+        return ParseProbe(meta, instance, result);
+    }
+
+    private static string StageDirectory(InstanceSpec instance, ResolvedPackage package) => $"{instance.DeployDir}/bin/.tug-stage-{instance.Role}-{package.Version}";
+
+    /// <summary>Unpacks the new package beside the running one (never over it) and checks the entry's hash there.</summary>
+    private static string StageScript(InstanceSpec instance, string user, ResolvedPackage package)
+    {
+        var stage = StageDirectory(instance, package);
+        var entry = $"{stage}/{package.Entry}";
+        var transit = Sh.Quote($"package {Path.GetFileName(package.Path)} changed in transit: its sha256 on this host differs from the signed manifest");
+        var differs = Sh.Quote($"{package.Entry} in the staged package differs from the signed one");
+        return $"echo {Sh.Quote($"{package.TarballSha256}  {StagedPath(package)}")} | sha256sum -c --quiet - || {{ echo {transit} >&2; exit 41; }}\n"
+            + $"rm -rf {Sh.Quote(stage)} && mkdir -p {Sh.Quote(stage)}\n"
+            + $"tar --no-same-owner -zxf {Sh.Quote(StagedPath(package))} -C {Sh.Quote(stage)}\n"
+            + $"echo {Sh.Quote($"{package.EntrySha256}  {entry}")} | sha256sum -c --quiet - || {{ echo {differs} >&2; exit 43; }}\n"
+            + $"chown -R {user}:\"$(id -gn {Sh.Quote(user)})\" {Sh.Quote(stage)}\n";
+    }
+
+    /// <summary>Stops the unit and moves the staged files into bin; anything they would replace is kept in bin.old.FROM.</summary>
+    private static string SwitchScript(InstanceSpec instance, ResolvedPackage package, string from)
+    {
+        var bin = $"{instance.DeployDir}/bin";
+        var old = $"{instance.DeployDir}/bin.old.{from}";
+        return $"""
+            set -e
+            systemctl stop {instance.UnitName}
+            cd {Sh.Quote(StageDirectory(instance, package))}
+            for t in * .[!.]*; do
+              [ -e "$t" ] || continue
+              if [ -e {Sh.Quote(bin)}/"$t" ]; then mkdir -p {Sh.Quote(old)} && rm -rf {Sh.Quote(old)}/"$t" && mv {Sh.Quote(bin)}/"$t" {Sh.Quote(old)}/"$t"; fi
+              mv "$t" {Sh.Quote(bin)}/"$t"
+              echo "$t" >> {Sh.Quote(bin)}/.tug-installed-{instance.Role}-{package.Version}
+            done
+            cd / && rmdir {Sh.Quote(StageDirectory(instance, package))}
+
+            """;
+    }
+
+    /// <summary>Stops the unit, removes what the failed version added, and puts back what it replaced.</summary>
+    private static string RollbackScript(InstanceSpec instance, ResolvedPackage package, string from)
+    {
+        var bin = $"{instance.DeployDir}/bin";
+        var old = $"{instance.DeployDir}/bin.old.{from}";
+        var list = $"{bin}/.tug-installed-{instance.Role}-{package.Version}";
+        return $"""
+            systemctl stop {instance.UnitName} || true
+            if [ -f {Sh.Quote(list)} ]; then
+              while read -r t; do
+                rm -rf {Sh.Quote(bin)}/"$t"
+                if [ -e {Sh.Quote(old)}/"$t" ]; then mv {Sh.Quote(old)}/"$t" {Sh.Quote(bin)}/"$t"; fi
+              done < {Sh.Quote(list)}
+              rm -f {Sh.Quote(list)}
+            fi
+
+            """;
+    }
+
+    private static string FilesScript(InstanceSpec instance, string user, ComponentSpec spec, InstanceContext context)
+    {
+        var owner = $"{user}:$(id -gn {Sh.Quote(user)})";
+        var s = new StringBuilder();
+        WriteFile(s, spec.RunScriptPath(instance), spec.RenderRunScript(context), "0755", owner);
+        foreach (var file in spec.RenderConfigFiles(context))
+        {
+            WriteFile(s, file.Path, file.Content, "0644", owner);
+        }
+
+        WriteFile(s, $"/etc/systemd/system/{instance.UnitName}", spec.RenderSystemdUnit(context), "0644", "root:root");
+        return s.ToString();
+    }
+
+    private static string StartScript(InstanceSpec instance, TimeSpan wait) =>
+        $"systemctl daemon-reload; systemctl start {instance.UnitName} || true\n" + WaitScript([instance], listening: true, wait);
+
+    private static Dictionary<string, string> TargetVersions(ClusterMeta meta, UpgradeRequest request)
+    {
+        var roles = meta.Topology.Instances.Select(i => i.Role).Distinct().ToList();
+        var targets = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, version) in request.Components)
+        {
+            var matched = roles.Where(r => r == key || meta.Topology.Instances.Any(i => i.Role == r && i.Component == key)).ToList();
+            if (matched.Count == 0)
+            {
+                throw new ClusterException(ClusterException.BadInput, $"--component {key}={version}: the cluster has no component '{key}'.", $"Its roles: {string.Join(", ", roles)}.");
+            }
+
+            foreach (var role in matched)
+            {
+                targets[role] = NormalizeVersion(version);
+            }
+        }
+
+        if (request.ClusterVersion is { } clusterVersion)
+        {
+            foreach (var role in roles.Where(r => !targets.ContainsKey(r) && !Roles.IsMonitoringAgent(r) && !IndependentlyPinned(meta, r)))
+            {
+                targets[role] = NormalizeVersion(clusterVersion);
+            }
+        }
+
+        if (targets.Count == 0)
+        {
+            throw new ClusterException(ClusterException.BadInput, "Nothing to upgrade: give a cluster VERSION or --component COMP=VERSION.",
+                "For example: `tug cluster upgrade NAME --component node_exporter=v1.9.0`.");
+        }
+
+        return targets;
+    }
+
+    private static bool IndependentlyPinned(ClusterMeta meta, string role) => !string.IsNullOrEmpty(meta.Topology.PinnedVersion(role));
+
+    /// <summary>A role's pinned version moves only when every instance of the role was verified on the new one.</summary>
+    private static ImmutableSortedDictionary<string, string> RoleVersions(ClusterMeta meta) =>
+        meta.Topology.Instances.GroupBy(i => i.Role).ToImmutableSortedDictionary(
+            g => g.Key,
+            g => g.Select(i => meta.Tug.Instances.GetValueOrDefault(i.Id)?.Version).Distinct().ToList() is [{ } only]
+                ? only
+                : meta.Tug.Versions.GetValueOrDefault(g.Key) ?? "?",
+            StringComparer.Ordinal);
+
+    private static int BatchSize(string batch, int count)
+    {
+        if (batch.EndsWith('%') && int.TryParse(batch[..^1], NumberStyles.None, CultureInfo.InvariantCulture, out var percent) && percent is > 0 and <= 100)
+        {
+            return Math.Max(1, count * percent / 100);
+        }
+
+        if (int.TryParse(batch, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0)
+        {
+            return n;
+        }
+
+        throw new ClusterException(ClusterException.BadInput, $"--batch '{batch}' is neither a positive count nor a percentage like 25%.");
+    }
+
+    private static string OsOf(InstanceSpec i) => i.Os.Length > 0 ? i.Os : "linux";
+
+    private static string ArchOf(InstanceSpec i) => i.Arch.Length > 0 ? i.Arch : "amd64";
+}
