@@ -60,12 +60,7 @@ public sealed class ClusterTests(TestbedFixture testbed, PackagesFixture package
         return [.. json.RootElement.GetProperty("instances").EnumerateArray().Select(e => e.Clone())];
     }
 
-    private async Task<string> OnHostAsync(string host, string command)
-    {
-        var (exit, output) = await testbed.SshAsync(host, command);
-        Assert.True(exit == 0, $"{host}: {command}: {output}");
-        return output;
-    }
+    private Task<string> OnHostAsync(string host, string command) => testbed.MustRunAsync(host, command);
 
     [Fact]
     public async Task Should_Deploy_Operate_And_Destroy_A_Three_Host_Cluster()
@@ -200,27 +195,13 @@ public sealed class ClusterTests(TestbedFixture testbed, PackagesFixture package
         Assert.Empty((await tug.SucceedAsync("cluster", "list", "--format", "json")).Stdout.Split("\"name\"").Skip(1));
     }
 
-    private static async Task AssertAllTargetsUpAsync(string prometheusHost, int expectedAtLeast)
-    {
-        using var http = new HttpClient();
-        var last = string.Empty;
-        for (var attempt = 0; attempt < 60; attempt++)
+    private static Task AssertAllTargetsUpAsync(string prometheusHost, int expectedAtLeast) =>
+        HttpPoll.UntilAsync($"http://{prometheusHost}:9090/api/v1/targets", json =>
         {
-            var body = await http.GetStringAsync(new Uri($"http://{prometheusHost}:9090/api/v1/targets"), TestContext.Current.CancellationToken);
-            using var json = JsonDocument.Parse(body);
-            var targets = json.RootElement.GetProperty("data").GetProperty("activeTargets").EnumerateArray()
+            var targets = json.GetProperty("data").GetProperty("activeTargets").EnumerateArray()
                 .Select(t => (Url: t.GetProperty("scrapeUrl").GetString()!, Health: t.GetProperty("health").GetString()!)).ToList();
-            last = string.Join("\n", targets.Select(t => $"{t.Health} {t.Url}"));
-            if (targets.Count >= expectedAtLeast && targets.All(t => t.Health == "up"))
-            {
-                Assert.Contains(targets, t => t.Url.Contains(":9100/metrics", StringComparison.Ordinal));
-                Assert.Contains(targets, t => t.Url.Contains(":2379/metrics", StringComparison.Ordinal));
-                return;
-            }
-
-            await Task.Delay(2000, TestContext.Current.CancellationToken);
-        }
-
-        Assert.Fail($"Prometheus targets not all up after 120 s:\n{last}");
-    }
+            var done = targets.Count >= expectedAtLeast && targets.All(t => t.Health == "up")
+                && targets.Any(t => t.Url.Contains(":9100/metrics", StringComparison.Ordinal)) && targets.Any(t => t.Url.Contains(":2379/metrics", StringComparison.Ordinal));
+            return (done, string.Join("\n", targets.Select(t => $"{t.Health} {t.Url}")));
+        }, 60, "Prometheus targets not all up");
 }

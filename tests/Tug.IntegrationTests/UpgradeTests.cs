@@ -10,12 +10,7 @@ public sealed class UpgradeTests(TestbedFixture testbed, PackagesFixture package
 {
     private static readonly string[] Others = ["etcd-2379", "prometheus-9090", "alertmanager-9093", "blackbox_exporter-9115"];
 
-    private async Task<string> OnHostAsync(string host, string command)
-    {
-        var (exit, output) = await testbed.SshAsync(host, command);
-        Assert.True(exit == 0, $"{host}: {command}: {output}");
-        return output;
-    }
+    private Task<string> OnHostAsync(string host, string command) => testbed.MustRunAsync(host, command);
 
     private async Task<Dictionary<string, string>> StartTimesAsync(IEnumerable<TestbedHost> hosts)
     {
@@ -157,25 +152,12 @@ public sealed class UpgradeTests(TestbedFixture testbed, PackagesFixture package
         Assert.DoesNotContain($"FAIL {hosts[0].Address}:9100", drift.Stdout, StringComparison.Ordinal);
     }
 
-    private static async Task AssertBuildInfoAsync(List<TestbedHost> hosts, string version)
-    {
-        using var http = new HttpClient();
-        var last = string.Empty;
-        for (var attempt = 0; attempt < 45; attempt++)
+    private static Task AssertBuildInfoAsync(List<TestbedHost> hosts, string version) =>
+        HttpPoll.UntilAsync($"http://{hosts[0].Address}:9090/api/v1/query?query=node_exporter_build_info", json =>
         {
-            var body = await http.GetStringAsync(new Uri($"http://{hosts[0].Address}:9090/api/v1/query?query=node_exporter_build_info"), TestContext.Current.CancellationToken);
-            using var json = JsonDocument.Parse(body);
-            var found = json.RootElement.GetProperty("data").GetProperty("result").EnumerateArray()
+            var found = json.GetProperty("data").GetProperty("result").EnumerateArray()
                 .Select(r => (Instance: r.GetProperty("metric").GetProperty("instance").GetString()!, Version: r.GetProperty("metric").GetProperty("version").GetString()!)).ToList();
-            last = string.Join(", ", found.Select(f => $"{f.Instance}={f.Version}"));
-            if (hosts.All(h => found.Any(f => f.Instance == $"{h.Address}:9100" && f.Version == version)) && found.All(f => f.Version == version))
-            {
-                return;
-            }
-
-            await Task.Delay(2000, TestContext.Current.CancellationToken);
-        }
-
-        Assert.Fail($"Prometheus did not report node_exporter_build_info{{version=\"{version}\"}} for every host within 90 s: {last}");
-    }
+            var done = hosts.All(h => found.Any(f => f.Instance == $"{h.Address}:9100" && f.Version == version)) && found.All(f => f.Version == version);
+            return (done, string.Join(", ", found.Select(f => $"{f.Instance}={f.Version}")));
+        }, 45, $"Prometheus did not report node_exporter_build_info{{version=\"{version}\"}} for every host");
 }

@@ -63,6 +63,14 @@ public sealed class TestbedFixture : IAsyncLifetime
     public Task<(int ExitCode, string Output)> SshAsync(string host, string command, int timeoutSeconds = 10) =>
         Processes.RunAsync("ssh", ["-F", Inventory.SshConfig, "-o", $"ConnectTimeout={timeoutSeconds}", host, command]);
 
+    /// <summary>Runs a command on a host and fails the test unless it exits 0; returns its output.</summary>
+    public async Task<string> MustRunAsync(string host, string command)
+    {
+        var (exit, output) = await SshAsync(host, command);
+        Assert.True(exit == 0, $"{host}: {command}: {output}");
+        return output;
+    }
+
     /// <summary>Copies a local file to a host.</summary>
     public Task<(int ExitCode, string Output)> CopyToAsync(string host, string localPath, string remotePath) =>
         Processes.RunAsync("scp", ["-q", "-F", Inventory.SshConfig, localPath, $"{host}:{remotePath}"]);
@@ -102,4 +110,28 @@ public sealed class PackagesFixture : IAsyncLifetime
     }
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+}
+
+/// <summary>Polls an HTTP JSON endpoint (Prometheus' API) until a condition holds, failing with the last state seen.</summary>
+public static class HttpPoll
+{
+    /// <summary>GETs <paramref name="url"/> every 2 s, at most <paramref name="attempts"/> times, until <paramref name="check"/> says done.</summary>
+    public static async Task UntilAsync(string url, Func<JsonElement, (bool Done, string State)> check, int attempts, string failure)
+    {
+        using var http = new HttpClient();
+        var last = string.Empty;
+        for (var attempt = 0; attempt < attempts; attempt++)
+        {
+            using var json = JsonDocument.Parse(await http.GetStringAsync(new Uri(url), TestContext.Current.CancellationToken));
+            (var done, last) = check(json.RootElement);
+            if (done)
+            {
+                return;
+            }
+
+            await Task.Delay(2000, TestContext.Current.CancellationToken);
+        }
+
+        Assert.Fail($"{failure} after {attempts * 2} s:\n{last}");
+    }
 }
