@@ -98,8 +98,23 @@ public sealed class UpgradeTests(TestbedFixture testbed, PackagesFixture package
         await tug.SucceedAsync("mirror", "publish", "etcd", "v3.5.16", etcd.File, etcd.Entry, "--os", "linux", "--arch", "amd64");
         var plan = await tug.SucceedAsync("cluster", "upgrade", "field", "v3.5.16", "--dry-run");
         Assert.Contains("node_exporter stays at v1.9.0 (pinned on its own)", plan.Stdout, StringComparison.Ordinal);
+        // ... rolled 3.4 -> 3.5 while a client writes continuously: no acknowledged write is lost, and writes never stall
+        using var stopWriting = new CancellationTokenSource();
+        var writer = EtcdWriter.RunAsync([.. hosts.Select(h => $"http://{h.Address}:2379")], stopWriting.Token);
+        await Task.Delay(1000, TestContext.Current.CancellationToken);
         var cluster = await tug.RunAsync("cluster", "upgrade", "field", "v3.5.16", "-y");
+        await Task.Delay(1000, TestContext.Current.CancellationToken);
+        await stopWriting.CancelAsync();
+        var acked = await writer;
         Assert.True(cluster.ExitCode == 0, cluster.ToString());
+        Assert.Contains("cluster healthy", cluster.Stdout, StringComparison.Ordinal);
+        Assert.True(acked.Count > 50, $"only {acked.Count} writes were acknowledged during the upgrade");
+        var longestStall = acked.Zip(acked.Skip(1), (a, b) => b.At - a.At).DefaultIfEmpty().Max();
+        Assert.True(longestStall < TimeSpan.FromSeconds(10), $"no write was acknowledged for {longestStall} (quorum lost?)");
+        var stored = await EtcdWriter.ReadKeysAsync($"http://{hosts[0].Address}:2379");
+        var lost = acked.Select(a => a.Key).Where(k => !stored.Contains(k)).ToList();
+        Assert.True(lost.Count == 0, $"{lost.Count} of {acked.Count} acknowledged writes are missing, e.g. {string.Join(", ", lost.Take(5))}");
+        TestContext.Current.TestOutputHelper?.WriteLine($"etcd 3.4 -> 3.5 under load: {acked.Count} acknowledged writes, 0 lost, longest stall {longestStall.TotalMilliseconds:0} ms");
         var display = await tug.SucceedAsync("cluster", "display", "field", "--format", "json");
         using (var json = JsonDocument.Parse(display.Stdout))
         {
@@ -160,4 +175,57 @@ public sealed class UpgradeTests(TestbedFixture testbed, PackagesFixture package
             var done = hosts.All(h => found.Any(f => f.Instance == $"{h.Address}:9100" && f.Version == version)) && found.All(f => f.Version == version);
             return (done, string.Join(", ", found.Select(f => $"{f.Instance}={f.Version}")));
         }, 45, $"Prometheus did not report node_exporter_build_info{{version=\"{version}\"}} for every host");
+}
+
+/// <summary>A client that writes sequential keys through etcd's v3 JSON gateway, remembering which writes were acknowledged.</summary>
+internal static class EtcdWriter
+{
+    private const string Prefix = "tug-load/";
+
+    public static async Task<List<(string Key, DateTimeOffset At)>> RunAsync(string[] endpoints, CancellationToken stop)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var acked = new List<(string, DateTimeOffset)>();
+        var endpoint = 0;
+        for (var n = 0; !stop.IsCancellationRequested; n++)
+        {
+            var key = $"{Prefix}{n:D7}";
+            var body = JsonSerializer.Serialize(new Dictionary<string, string> { ["key"] = B64(key), ["value"] = B64($"value-{n}") });
+            try
+            {
+                using var response = await http.PostAsync(new Uri($"{endpoints[endpoint]}/v3/kv/put"), new StringContent(body), CancellationToken.None);
+                if (response.IsSuccessStatusCode)
+                {
+                    acked.Add((key, TimeProvider.System.GetUtcNow()));
+                }
+                else
+                {
+                    endpoint = (endpoint + 1) % endpoints.Length;
+                }
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                // Not acknowledged: this key may or may not exist, and is not counted. Try another member.
+                endpoint = (endpoint + 1) % endpoints.Length;
+            }
+
+            await Task.Delay(20, CancellationToken.None);
+        }
+
+        return acked;
+    }
+
+    public static async Task<HashSet<string>> ReadKeysAsync(string endpoint)
+    {
+        using var http = new HttpClient();
+        var body = JsonSerializer.Serialize(new Dictionary<string, object> { ["key"] = B64(Prefix), ["range_end"] = B64("tug-load0"), ["keys_only"] = true });
+        using var response = await http.PostAsync(new Uri($"{endpoint}/v3/kv/range"), new StringContent(body), TestContext.Current.CancellationToken);
+        response.EnsureSuccessStatusCode();
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        return json.RootElement.TryGetProperty("kvs", out var kvs)
+            ? [.. kvs.EnumerateArray().Select(kv => System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(kv.GetProperty("key").GetString()!)))]
+            : [];
+    }
+
+    private static string B64(string s) => Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(s));
 }

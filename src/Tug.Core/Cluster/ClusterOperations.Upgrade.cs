@@ -212,10 +212,26 @@ public sealed partial class ClusterOperations
             var status = (await ProbeOneAsync(after, remote, instance, reach, cancellationToken).ConfigureAwait(false))!;
             if (status.Verified && status.Version == target.Version)
             {
-                return outcome with { Message = $"{previous?.Version} -> {target.Version}: healthy, running {status.Version}, verified" };
-            }
+                if (spec.ClusterCheck is null)
+                {
+                    return outcome with { Message = $"{previous?.Version} -> {target.Version}: healthy, running {status.Version}, verified" };
+                }
 
-            outcome = outcome with { Status = OutcomeStatus.Failed, Message = $"started but not verified as {target.Version}: {status.Detail} (reports {status.Version ?? "no version"})" };
+                // Stateful members: the whole cluster must be healthy (quorum) before the next member is touched.
+                var deadline = (int)Math.Min(reach.WaitTimeout.TotalSeconds, 60);
+                var clusterScript = $"for i in $(seq 1 {deadline}); do if ( {spec.ClusterCheck(newContext).Replace("\n", "; ", StringComparison.Ordinal)} ) >/tmp/tug-cluster-check.$$ 2>&1; then cat /tmp/tug-cluster-check.$$; rm -f /tmp/tug-cluster-check.$$; exit 0; fi; sleep 1; done; cat /tmp/tug-cluster-check.$$ >&2; rm -f /tmp/tug-cluster-check.$$; exit 1\n";
+                var cluster = await remote.RunAsync(clusterScript, new RunOptions(Sudo: true, Timeout: reach.WaitTimeout + TimeSpan.FromSeconds(30)), cancellationToken).ConfigureAwait(false);
+                if (cluster.Ok)
+                {
+                    return outcome with { Message = $"{previous?.Version} -> {target.Version}: healthy, running {status.Version}, verified; cluster healthy" };
+                }
+
+                outcome = outcome with { Status = OutcomeStatus.Failed, Message = $"the {instance.Role} cluster did not become healthy after this member moved: {cluster.Stderr.Trim()}" };
+            }
+            else
+            {
+                outcome = outcome with { Status = OutcomeStatus.Failed, Message = $"started but not verified as {target.Version}: {status.Detail} (reports {status.Version ?? "no version"})" };
+            }
         }
 
         // The gate failed: put the previous version back on this host, check it, and stop the upgrade.

@@ -92,6 +92,12 @@ public sealed record ComponentSpec
     /// <summary>systemd <c>Restart=</c>; TiUP uses <c>on-failure</c> for pump and drainer so binlogctl can take them offline.</summary>
     public string Restart { get; init; } = "always";
 
+    /// <summary>
+    /// A script, run on an upgraded instance's host, that exits 0 only when the whole cluster of this component is
+    /// healthy again (etcd: every member answers <c>endpoint health</c>); a rolling upgrade waits for it before the next member.
+    /// </summary>
+    public Func<InstanceContext, string>? ClusterCheck { get; init; }
+
     /// <summary>Whether the unit grants <c>CAP_NET_RAW</c> (blackbox_exporter's ICMP probes; system mode only).</summary>
     public bool GrantCapNetRaw { get; init; }
 

@@ -94,6 +94,7 @@ public static class ComponentSpecs
             Health = HealthCheck.HttpGet("client_port", "/health"),
             VersionProbe = Probe(@"etcd Version:\s+v?(?<version>\d+\.\d+\.\d+(?:-[0-9A-Za-z.]+)?)", "--version"),
             RunScript = RunScripts.Etcd,
+            ClusterCheck = EtcdClusterHealthy,
         },
         new()
         {
@@ -140,6 +141,15 @@ public static class ComponentSpecs
 
     /// <summary>The spec of a role.</summary>
     /// <exception cref="KeyNotFoundException">Tug has no spec for the role.</exception>
+    /// <summary>Every etcd member answers <c>endpoint health</c> (so the cluster has quorum) through the etcdctl shipped beside the new etcd.</summary>
+    private static string EtcdClusterHealthy(InstanceContext context)
+    {
+        var endpoints = string.Join(',', context.Topology.OfRole(Roles.Etcd).Select(e => $"http://{HostPort.Join(e.Host, e.Port("client_port"))}"));
+        var ctl = $"{context.Instance.DeployDir}/bin/{(context.EntryDirectory.Length > 0 ? context.EntryDirectory + "/" : string.Empty)}etcdctl";
+        return $"ctl='{ctl}'; [ -x \"$ctl\" ] || ctl=$(command -v etcdctl) || {{ echo 'no etcdctl beside etcd to check the cluster' >&2; exit 2; }}\n"
+            + $"ETCDCTL_API=3 \"$ctl\" --endpoints={endpoints} --command-timeout=3s endpoint health\n";
+    }
+
     public static ComponentSpec For(string role) =>
         All.FirstOrDefault(s => s.Role == role) ?? throw new KeyNotFoundException($"no component spec for role \"{role}\"");
 
