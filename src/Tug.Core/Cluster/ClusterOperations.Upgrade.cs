@@ -179,12 +179,11 @@ public sealed partial class ClusterOperations
         })];
     }
 
-    private IEnumerable<RenderedFile> RenderedFiles(string name, ClusterMeta meta, InstanceSpec instance)
+    private static IEnumerable<RenderedFile> RenderedFiles(string name, ClusterMeta meta, InstanceSpec instance)
     {
         var deployed = meta.Tug.Instances.GetValueOrDefault(instance.Id);
         var spec = ComponentSpecs.For(instance);
         var context = new InstanceContext(instance, meta.Topology, name, meta.User, deployed?.Version ?? meta.Version, deployed?.Entry ?? spec.DefaultEntry) { ClusterVersion = meta.Version };
-        _ = time;
         return spec.RenderConfigFiles(context)
             .Append(new RenderedFile(spec.RunScriptPath(instance), spec.RenderRunScript(context)))
             .Append(new RenderedFile($"/etc/systemd/system/{instance.UnitName}", spec.RenderSystemdUnit(context)));
@@ -263,11 +262,7 @@ public sealed partial class ClusterOperations
 
     private static async Task<InstanceStatus?> ProbeOneAsync(ClusterMeta meta, IRemoteHost remote, InstanceSpec instance, Reach reach, CancellationToken cancellationToken)
     {
-        var spec = ComponentSpecs.For(instance);
-        var entry = meta.Tug.Instances.GetValueOrDefault(instance.Id)?.Entry ?? spec.DefaultEntry;
-        var args = spec.VersionProbe is { } probe ? string.Join(' ', probe.Arguments.Select(Sh.Quote)) : "--version";
-        var script = ProbeFunction + $"probe {Sh.Quote(instance.Id)} {instance.UnitName} {spec.Health.PortOf(instance)} {Sh.Quote($"{instance.DeployDir}/bin/{entry}")} {args}\n";
-        var result = await remote.RunAsync(script, new RunOptions(Sudo: true, Timeout: reach.WaitTimeout), cancellationToken).ConfigureAwait(false);
+        var result = await remote.RunAsync(ProbeFunction + ProbeLine(meta, instance), new RunOptions(Sudo: true, Timeout: reach.WaitTimeout), cancellationToken).ConfigureAwait(false);
         return ParseProbe(meta, instance, result);
     }
 
@@ -277,13 +272,10 @@ public sealed partial class ClusterOperations
     private static string StageScript(InstanceSpec instance, string user, ResolvedPackage package)
     {
         var stage = StageDirectory(instance, package);
-        var entry = $"{stage}/{package.Entry}";
-        var transit = Sh.Quote($"package {Path.GetFileName(package.Path)} changed in transit: its sha256 on this host differs from the signed manifest");
-        var differs = Sh.Quote($"{package.Entry} in the staged package differs from the signed one");
-        return $"echo {Sh.Quote($"{package.TarballSha256}  {StagedPath(package)}")} | sha256sum -c --quiet - || {{ echo {transit} >&2; exit 41; }}\n"
+        return PackageCheck(package)
             + $"rm -rf {Sh.Quote(stage)} && mkdir -p {Sh.Quote(stage)}\n"
             + $"tar --no-same-owner -zxf {Sh.Quote(StagedPath(package))} -C {Sh.Quote(stage)}\n"
-            + $"echo {Sh.Quote($"{package.EntrySha256}  {entry}")} | sha256sum -c --quiet - || {{ echo {differs} >&2; exit 43; }}\n"
+            + EntryCheck(package, $"{stage}/{package.Entry}")
             + $"chown -R {user}:\"$(id -gn {Sh.Quote(user)})\" {Sh.Quote(stage)}\n";
     }
 

@@ -67,9 +67,8 @@ public sealed partial class ClusterOperations(ClusterStore store, IPackageSource
                 topology = topology.WithPlatform(host, lines.ElementAtOrDefault(0) ?? "linux", lines.ElementAtOrDefault(1) ?? "x86_64");
             }
 
-            packagesByInstance = await ResolvePackagesAsync(topology, version, null, progress, cancellationToken).ConfigureAwait(false);
-            var resolved = packagesByInstance;
-            var plan = new DeployPlan(request.Name, topology, [.. topology.Instances.Select(i => (i.Id, i.Role, i.ManageHost, resolved[i.Id].Version))]);
+            packagesByInstance = await ResolvePackagesAsync(topology, version, progress, cancellationToken).ConfigureAwait(false);
+            var plan = new DeployPlan(request.Name, topology, [.. topology.Instances.Select(i => (i.Id, i.Role, i.ManageHost, packagesByInstance[i.Id].Version))]);
             if (!confirm(plan))
             {
                 throw new ClusterException(ClusterException.Aborted, "Deploy cancelled; nothing was changed.", "Pass -y to skip the confirmation.");
@@ -115,7 +114,7 @@ public sealed partial class ClusterOperations(ClusterStore store, IPackageSource
         }
 
         // 5. Start in order, health-gated, then prove what runs.
-        var started = await StartInstancesAsync(request.Name, meta, sessions, topology.Instances, reach, progress, cancellationToken).ConfigureAwait(false);
+        var started = await StartInstancesAsync(meta, sessions, topology.Instances, reach, progress, cancellationToken).ConfigureAwait(false);
         return new OperationReport("deploy", request.Name, started);
     }
 
@@ -124,7 +123,7 @@ public sealed partial class ClusterOperations(ClusterStore store, IPackageSource
     {
         var meta = store.Load(name);
         await using var sessions = await OpenAsync(name, meta, reach, progress, cancellationToken).ConfigureAwait(false);
-        var outcomes = await StartInstancesAsync(name, meta, sessions, Select(meta, filter), reach, progress, cancellationToken).ConfigureAwait(false);
+        var outcomes = await StartInstancesAsync(meta, sessions, Select(meta, filter), reach, progress, cancellationToken).ConfigureAwait(false);
         SavePins(name, meta);
         return new OperationReport("start", name, outcomes);
     }
@@ -145,7 +144,7 @@ public sealed partial class ClusterOperations(ClusterStore store, IPackageSource
         await using var sessions = await OpenAsync(name, meta, reach, progress, cancellationToken).ConfigureAwait(false);
         var instances = Select(meta, filter);
         var stopped = await StopInstancesAsync(sessions, instances, reach, progress, cancellationToken).ConfigureAwait(false);
-        var started = await StartInstancesAsync(name, meta, sessions, instances, reach, progress, cancellationToken).ConfigureAwait(false);
+        var started = await StartInstancesAsync(meta, sessions, instances, reach, progress, cancellationToken).ConfigureAwait(false);
         var failedStops = stopped.Where(o => o.Status != OutcomeStatus.Ok && !started.Any(s => s.Id == o.Id && s.Status != OutcomeStatus.Ok));
         return new OperationReport("restart", name, [.. started, .. failedStops]);
     }
@@ -284,13 +283,13 @@ public sealed partial class ClusterOperations(ClusterStore store, IPackageSource
         return selected;
     }
 
-    private async Task<Dictionary<string, ResolvedPackage>> ResolvePackagesAsync(ClusterTopology topology, string version, ClusterMeta? pinned, IProgress<OperationEvent>? progress, CancellationToken cancellationToken)
+    private async Task<Dictionary<string, ResolvedPackage>> ResolvePackagesAsync(ClusterTopology topology, string version, IProgress<OperationEvent>? progress, CancellationToken cancellationToken)
     {
         var byKey = new Dictionary<(string, string?, string), ResolvedPackage>();
         var result = new Dictionary<string, ResolvedPackage>(StringComparer.Ordinal);
         foreach (var instance in topology.Instances)
         {
-            var wanted = pinned?.Tug.Versions.GetValueOrDefault(instance.Role) ?? RequestedVersion(topology, instance.Role, version);
+            var wanted = RequestedVersion(topology, instance.Role, version);
             var platform = $"{(instance.Os.Length > 0 ? instance.Os : "linux")}/{(instance.Arch.Length > 0 ? instance.Arch : "amd64")}";
             var key = (instance.Component, wanted, platform);
             if (!byKey.TryGetValue(key, out var package))
@@ -350,7 +349,7 @@ public sealed partial class ClusterOperations(ClusterStore store, IPackageSource
             var script = new StringBuilder("set -e\n");
             foreach (var package in uploads)
             {
-                script.Append(CultureInfo.InvariantCulture, $"echo {Sh.Quote($"{package.TarballSha256}  {StagedPath(package)}")} | sha256sum -c --quiet - || {{ echo 'package {Path.GetFileName(package.Path)} changed in transit: its sha256 on this host differs from the signed manifest' >&2; exit 41; }}\n");
+                script.Append(PackageCheck(package));
             }
 
             foreach (var instance in onHost)
@@ -364,7 +363,7 @@ public sealed partial class ClusterOperations(ClusterStore store, IPackageSource
                 }
 
                 progress?.Report(new OperationEvent(host, instance.Id, "install", $"{instance.Role} {package.Version}"));
-                script.Append(InstallInstanceScript(instance, meta.User, meta.Topology.Global.Group, package, spec, context));
+                script.Append(InstallInstanceScript(instance, meta.User, package, spec, context));
             }
 
             script.Append("systemctl daemon-reload\n");
@@ -379,7 +378,7 @@ public sealed partial class ClusterOperations(ClusterStore store, IPackageSource
 
     private static string StagedPath(ResolvedPackage package) => $"/tmp/tug-pkg-{package.TarballSha256[..16]}.tar.gz";
 
-    private static string InstallInstanceScript(InstanceSpec instance, string user, string group, ResolvedPackage package, ComponentSpec spec, InstanceContext context)
+    private static string InstallInstanceScript(InstanceSpec instance, string user, ResolvedPackage package, ComponentSpec spec, InstanceContext context)
     {
         var owner = $"{user}:$(id -gn {Sh.Quote(user)})";
         var dirs = new[] { instance.DeployDir, $"{instance.DeployDir}/bin", $"{instance.DeployDir}/conf", $"{instance.DeployDir}/scripts" }
@@ -395,17 +394,19 @@ public sealed partial class ClusterOperations(ClusterStore store, IPackageSource
         var entry = $"{bin}/{package.Entry}";
         s.Append(CultureInfo.InvariantCulture, $"tar --no-same-owner -zxf {Sh.Quote(StagedPath(package))} -C {Sh.Quote(bin)} && chown -R {owner} {Sh.Quote(bin)}\n");
         s.Append(CultureInfo.InvariantCulture, $"test -f {Sh.Quote(entry)} -a -x {Sh.Quote(entry)} || {{ echo {Sh.Quote($"{package.Entry} is not an executable file in the package")} >&2; exit 42; }}\n");
-        s.Append(CultureInfo.InvariantCulture, $"echo {Sh.Quote($"{package.EntrySha256}  {entry}")} | sha256sum -c --quiet - || {{ echo {Sh.Quote($"{entry} differs from the signed package")} >&2; exit 43; }}\n");
-        _ = group;
-        WriteFile(s, spec.RunScriptPath(instance), spec.RenderRunScript(context), "0755", owner);
-        foreach (var file in spec.RenderConfigFiles(context))
-        {
-            WriteFile(s, file.Path, file.Content, "0644", owner);
-        }
-
-        WriteFile(s, $"/etc/systemd/system/{instance.UnitName}", spec.RenderSystemdUnit(context), "0644", "root:root");
+        s.Append(EntryCheck(package, entry));
+        s.Append(FilesScript(instance, user, spec, context));
         return s.ToString();
     }
+
+    /// <summary>Fails the script (41) unless the transferred package's sha256 on the host is the signed manifest's.</summary>
+    private static string PackageCheck(ResolvedPackage package) =>
+        $"echo {Sh.Quote($"{package.TarballSha256}  {StagedPath(package)}")} | sha256sum -c --quiet - || "
+        + $"{{ echo {Sh.Quote($"package {Path.GetFileName(package.Path)} changed in transit: its sha256 on this host differs from the signed manifest")} >&2; exit 41; }}\n";
+
+    /// <summary>Fails the script (43) unless the unpacked executable at <paramref name="path"/> is the one inside the signed package.</summary>
+    private static string EntryCheck(ResolvedPackage package, string path) =>
+        $"echo {Sh.Quote($"{package.EntrySha256}  {path}")} | sha256sum -c --quiet - || {{ echo {Sh.Quote($"{path} differs from the signed package")} >&2; exit 43; }}\n";
 
     private static void WriteFile(StringBuilder s, string path, string content, string mode, string owner)
     {
@@ -413,7 +414,7 @@ public sealed partial class ClusterOperations(ClusterStore store, IPackageSource
         s.Append(CultureInfo.InvariantCulture, $"t=$(mktemp) && echo {b64} | base64 -d > \"$t\" && install -D -m {mode} -o {owner.Split(':')[0]} -g {owner.Split(':')[1]} \"$t\" {Sh.Quote(path)} && rm -f \"$t\"\n");
     }
 
-    private async Task<ImmutableArray<InstanceOutcome>> StartInstancesAsync(string name, ClusterMeta meta, HostSessions sessions, ImmutableArray<InstanceSpec> instances, Reach reach, IProgress<OperationEvent>? progress, CancellationToken cancellationToken)
+    private async Task<ImmutableArray<InstanceOutcome>> StartInstancesAsync(ClusterMeta meta, HostSessions sessions, ImmutableArray<InstanceSpec> instances, Reach reach, IProgress<OperationEvent>? progress, CancellationToken cancellationToken)
     {
         var outcomes = await SystemctlByRoleAsync("start", sessions, instances, reach, progress, async (members, flat) =>
         {
@@ -443,7 +444,6 @@ public sealed partial class ClusterOperations(ClusterStore store, IPackageSource
             }
         }
 
-        _ = name;
         return [.. outcomes];
     }
 
@@ -568,10 +568,7 @@ public sealed partial class ClusterOperations(ClusterStore store, IPackageSource
             var script = new StringBuilder(ProbeFunction);
             foreach (var i in onHost)
             {
-                var spec = ComponentSpecs.For(i);
-                var entry = meta.Tug.Instances.GetValueOrDefault(i.Id)?.Entry ?? spec.DefaultEntry;
-                var args = spec.VersionProbe is { } probe ? string.Join(' ', probe.Arguments.Select(Sh.Quote)) : "--version";
-                script.Append(CultureInfo.InvariantCulture, $"probe {Sh.Quote(i.Id)} {i.UnitName} {spec.Health.PortOf(i)} {Sh.Quote($"{i.DeployDir}/bin/{entry}")} {args}\n");
+                script.Append(ProbeLine(meta, i));
             }
 
             var result = await remote.RunAsync(script.ToString(), new RunOptions(Sudo: true, Timeout: reach.WaitTimeout), ct).ConfigureAwait(false);
@@ -580,6 +577,15 @@ public sealed partial class ClusterOperations(ClusterStore store, IPackageSource
         var unreachable = instances.Where(i => sessions.Failures.ContainsKey(i.ManageHost))
             .Select(i => Status(i, "Unreachable", null, false, sessions.Failures[i.ManageHost].Message));
         return [.. results.SelectMany(r => r).Concat(unreachable).OrderBy(s => instances.IndexOf(instances.First(i => i.Id == s.Id)))];
+    }
+
+    /// <summary>The call of <see cref="ProbeFunction"/> for one instance: its unit, health port, deployed executable and version arguments.</summary>
+    private static string ProbeLine(ClusterMeta meta, InstanceSpec instance)
+    {
+        var spec = ComponentSpecs.For(instance);
+        var entry = meta.Tug.Instances.GetValueOrDefault(instance.Id)?.Entry ?? spec.DefaultEntry;
+        var args = spec.VersionProbe is { } probe ? string.Join(' ', probe.Arguments.Select(Sh.Quote)) : "--version";
+        return $"probe {Sh.Quote(instance.Id)} {instance.UnitName} {spec.Health.PortOf(instance)} {Sh.Quote($"{instance.DeployDir}/bin/{entry}")} {args}\n";
     }
 
     private const string ProbeFunction = """
