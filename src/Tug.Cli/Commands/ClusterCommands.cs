@@ -43,26 +43,40 @@ public sealed class ClusterCommands(Renderer output, ClusterOperations operation
 {
     public async Task<int> DeployAsync(DeployArguments args, CancellationToken cancellationToken)
     {
-        var user = args.User ?? environment.GetVariable("USER") ?? "root";
-        Credential credential;
-        if (args.Password)
-        {
-            var line = io.In.ReadLine();
-            if (string.IsNullOrEmpty(line))
-            {
-                throw new ClusterException(ClusterException.BadInput, "-p/--password needs the password on the first line of standard input.", "Pipe it in, e.g. `tug cluster deploy ... -p < password-file`.");
-            }
-
-            credential = new PasswordCredential(new Secret(line));
-        }
-        else
-        {
-            credential = new KeyFileCredential(args.Identity is null ? DefaultIdentity() : Resolve(args.Identity));
-        }
-
-        var request = new DeployRequest(args.Name, args.Version, Resolve(args.Topology), user, credential);
+        var request = new DeployRequest(args.Name, args.Version, Resolve(args.Topology), PreparingUser(args.User), ReadCredential(args.Password, args.Identity));
         var report = await operations.DeployAsync(request, args.Globals.Reach(), plan => Confirm(plan, args.Yes), Progress(), cancellationToken);
         return Report(report, args.Globals.Format);
+    }
+
+    public async Task<int> ScaleOutAsync(DeployArguments args, CancellationToken cancellationToken)
+    {
+        var request = new ScaleOutRequest(args.Name, Resolve(args.Topology), PreparingUser(args.User), ReadCredential(args.Password, args.Identity));
+        var report = await operations.ScaleOutAsync(request, args.Globals.Reach(), plan => Confirm(plan, args.Yes), Progress(), cancellationToken);
+        return Report(report, args.Globals.Format);
+    }
+
+    public async Task<int> ScaleInAsync(SelectArguments args, bool yes, CancellationToken cancellationToken)
+    {
+        var report = await operations.ScaleInAsync(args.Name, args.Filter.Nodes, args.Globals.Reach(), plan => Confirm(plan, yes), Progress(), cancellationToken);
+        return Report(report, args.Globals.Format);
+    }
+
+    private string PreparingUser(string? user) => user ?? environment.GetVariable("USER") ?? "root";
+
+    private Credential ReadCredential(bool password, string? identity)
+    {
+        if (!password)
+        {
+            return new KeyFileCredential(identity is null ? DefaultIdentity() : Resolve(identity));
+        }
+
+        var line = io.In.ReadLine();
+        if (string.IsNullOrEmpty(line))
+        {
+            throw new ClusterException(ClusterException.BadInput, "-p/--password needs the password on the first line of standard input.", "Pipe it in, e.g. `tug cluster deploy ... -p < password-file`.");
+        }
+
+        return new PasswordCredential(new Secret(line));
     }
 
     public async Task<int> StartAsync(SelectArguments args, CancellationToken cancellationToken) =>
@@ -299,6 +313,22 @@ public sealed class ClusterCommands(Renderer output, ClusterOperations operation
         foreach (var (instance, role, host, version) in plan.Instances)
         {
             output.Note($"  {role,-18} {instance,-24} on {host,-16} {version}");
+        }
+
+        return yes || Ask("Proceed?");
+    }
+
+    private bool Confirm(ScalePlan plan, bool yes)
+    {
+        output.Note($"{plan.Operation} of cluster '{plan.Name}':");
+        foreach (var step in plan.Instances)
+        {
+            output.Note($"  {(plan.Operation == "scale-out" ? "add" : "remove")} {step.Role,-18} {step.Id,-24} on {step.Host,-16} {step.Version}");
+        }
+
+        foreach (var id in plan.Refreshed)
+        {
+            output.Note($"  configuration follows: {id}");
         }
 
         return yes || Ask("Proceed?");

@@ -196,6 +196,28 @@ public static class CommandTree
             var deploy = new Command("deploy", "Deploy a cluster: prepare hosts, verify packages on them, install units, start, health-check, and verify what runs.") { n, version, topology, user, identity, password, y };
             deploy.SetAction((p, ct) => cluster.DeployAsync(new DeployArguments(p.GetValue(n)!, p.GetValue(version)!, p.GetValue(topology)!, p.GetValue(user), p.GetValue(identity), p.GetValue(y), Globals(p)) { Password = p.GetValue(password) }, ct));
             command.Subcommands.Add(deploy);
+
+            var so = name();
+            var file = new Argument<string>("TOPOLOGY") { Description = "A topology file with only the new instances (TiUP's scale-out format)." };
+            var soUser = new Option<string?>("--user", "-u") { Description = "Login that prepares new hosts: root or a user with passwordless sudo (default: current user)." };
+            var soIdentity = new Option<string?>("--identity_file", "-i") { Description = "Its private key (default ~/.ssh/id_rsa)." };
+            var soPassword = new Option<bool>("--password", "-p") { Description = "Log in with a password read from the first line of standard input." };
+            var soYes = yes();
+            var scaleOut = new Command("scale-out", "Add instances at the versions pinned in the cluster (monitoring agents on new hosts too); new etcd members join the running cluster; Prometheus' targets follow; everything touched is verified.")
+            {
+                so, file, soUser, soIdentity, soPassword, soYes,
+            };
+            scaleOut.SetAction((p, ct) => cluster.ScaleOutAsync(new DeployArguments(p.GetValue(so)!, string.Empty, p.GetValue(file)!, p.GetValue(soUser), p.GetValue(soIdentity), p.GetValue(soYes), Globals(p)) { Password = p.GetValue(soPassword) }, ct));
+            command.Subcommands.Add(scaleOut);
+
+            var si = name();
+            var siNodes = nodes();
+            siNodes.Description = "Instances to remove (host:port), comma-separated or repeated.";
+            siNodes.Required = true;
+            var siYes = yes();
+            var scaleIn = new Command("scale-in", "Remove instances: etcd members leave the cluster first, units and directories are removed and checked gone, agents leave with a host's last instance, Prometheus' targets follow.") { si, siNodes, siYes };
+            scaleIn.SetAction((p, ct) => cluster.ScaleInAsync(new SelectArguments(p.GetValue(si)!, [], p.GetValue(siNodes) ?? [], Globals(p)), p.GetValue(siYes), ct));
+            command.Subcommands.Add(scaleIn);
         }
 
         foreach (var (verb, description, run) in new (string, string, Func<SelectArguments, CancellationToken, Task<int>>)[]

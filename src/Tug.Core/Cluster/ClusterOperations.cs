@@ -133,8 +133,42 @@ public sealed partial class ClusterOperations(ClusterStore store, IPackageSource
     {
         var meta = store.Load(name);
         await using var sessions = await OpenAsync(name, meta, reach, progress, cancellationToken).ConfigureAwait(false);
-        var outcomes = await StopInstancesAsync(sessions, Select(meta, filter), reach, progress, cancellationToken).ConfigureAwait(false);
-        return new OperationReport("stop", name, outcomes);
+        var instances = Select(meta, filter);
+        var outcomes = await StopInstancesAsync(sessions, instances, reach, progress, cancellationToken).ConfigureAwait(false);
+        return new OperationReport("stop", name, await VerifyStoppedAsync(meta, sessions, instances, outcomes, reach, cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>
+    /// Proves a stop: each stopped instance's unit is inactive, no process runs for it, its port is closed, and the
+    /// deployed executable is still the signed package's (so a later start runs what Tug installed).
+    /// </summary>
+    private static async Task<ImmutableArray<InstanceOutcome>> VerifyStoppedAsync(ClusterMeta meta, HostSessions sessions, ImmutableArray<InstanceSpec> instances, ImmutableArray<InstanceOutcome> outcomes, Reach reach, CancellationToken cancellationToken)
+    {
+        var stopped = instances.Where(i => outcomes.Any(o => o.Id == i.Id && o.Status == OutcomeStatus.Ok)).ToImmutableArray();
+        if (stopped.IsEmpty)
+        {
+            return outcomes;
+        }
+
+        var statuses = (await ProbeAsync(meta, sessions, stopped, reach, cancellationToken).ConfigureAwait(false)).ToDictionary(s => s.Id);
+        return [.. outcomes.Select(o =>
+        {
+            if (!statuses.TryGetValue(o.Id, out var status))
+            {
+                return o;
+            }
+
+            // The probe's detail for a cleanly stopped instance is exactly "no running process".
+            var problems = status.Detail.Split("; ").Where(p => p != "no running process").ToList();
+            if (status.Status is not ("Down" or "Failed"))
+            {
+                problems.Insert(0, $"the unit is {status.Status}, not stopped");
+            }
+
+            return problems.Count == 0
+                ? o with { Message = "stopped; verified: unit inactive, no process, port closed, deployed file = signed package" }
+                : o with { Status = OutcomeStatus.Failed, Message = $"stop not verified: {string.Join("; ", problems)}" };
+        })];
     }
 
     /// <summary>Stops then starts the selected instances.</summary>
@@ -234,7 +268,7 @@ public sealed partial class ClusterOperations(ClusterStore store, IPackageSource
             var instances = topology.Instances.Where(i => i.ManageHost == host).ToList();
             progress?.Report(new OperationEvent(host, null, "destroy", $"removing {instances.Count} instance(s)"));
             var result = await remote.RunAsync(DestroyScript(instances, meta.User, publicKey), new RunOptions(Sudo: true, Timeout: reach.WaitTimeout), ct).ConfigureAwait(false);
-            return new InstanceOutcome(host, "host", host, result.Ok ? OutcomeStatus.Ok : OutcomeStatus.Failed, result.Ok ? $"removed {instances.Count} instance(s)" : result.Stderr.Trim());
+            return new InstanceOutcome(host, "host", host, result.Ok ? OutcomeStatus.Ok : OutcomeStatus.Failed, result.Ok ? $"removed {instances.Count} instance(s); verified: no unit, process or directory left" : result.Stderr.Trim());
         }, (host, e) => new InstanceOutcome(host, "host", host, OutcomeStatus.Failed, e.Message), cancellationToken).ConfigureAwait(false);
         var report = new OperationReport("destroy", name, [.. outcomes, .. Unreachable(sessions.Failures)]);
         if (report.Ok || force)
@@ -330,7 +364,8 @@ public sealed partial class ClusterOperations(ClusterStore store, IPackageSource
         Dictionary<string, ResolvedPackage> packagesByInstance,
         Reach reach,
         IProgress<OperationEvent>? progress,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        HashSet<string>? joining = null)
     {
         var outcomes = await sessions.ForEachAsync(instances.Select(i => i.ManageHost), reach.Concurrency, async (host, remote, ct) =>
         {
@@ -355,7 +390,7 @@ public sealed partial class ClusterOperations(ClusterStore store, IPackageSource
             foreach (var instance in onHost)
             {
                 var package = packagesByInstance[instance.Id];
-                var context = new InstanceContext(instance, meta.Topology, name, meta.User, package.Version, package.Entry) { ClusterVersion = meta.Version };
+                var context = new InstanceContext(instance, meta.Topology, name, meta.User, package.Version, package.Entry) { ClusterVersion = meta.Version, JoinExisting = joining?.Contains(instance.Id) == true };
                 var spec = ComponentSpecs.For(instance);
                 if (!spec.CanRender)
                 {
@@ -643,11 +678,11 @@ public sealed partial class ClusterOperations(ClusterStore store, IPackageSource
             {
                 problems.Add($"running executable sha256 {Short(exeHash)} differs from the deployed file's {Short(fileHash)}");
             }
+        }
 
-            if (expected is not null && fileHash != expected)
-            {
-                problems.Add($"deployed file sha256 {Short(fileHash)} differs from the signed package's {Short(expected)}");
-            }
+        if (expected is not null && fileHash != expected)
+        {
+            problems.Add(fileHash == "-" ? "the deployed executable is missing" : $"deployed file sha256 {Short(fileHash)} differs from the signed package's {Short(expected)}");
         }
 
         var verified = problems.Count == 0 && expected is not null;
@@ -704,6 +739,17 @@ public sealed partial class ClusterOperations(ClusterStore store, IPackageSource
         }
 
         s.Append("systemctl daemon-reload\nsystemctl reset-failed >/dev/null 2>&1 || true\n");
+
+        // Prove it: no unit left running or installed, no directory left behind.
+        s.Append("bad=0\n");
+        foreach (var i in instances)
+        {
+            s.Append(CultureInfo.InvariantCulture, $"if systemctl is-active --quiet {i.UnitName} || [ -e /etc/systemd/system/{i.UnitName} ]; then echo {Sh.Quote($"{i.UnitName} is still installed or running")} >&2; bad=1; fi\n");
+            foreach (var dir in i.DataDirs.Append(i.LogDir).Append(i.DeployDir).Where(SafeToRemove))
+            {
+                s.Append(CultureInfo.InvariantCulture, $"if [ -e {Sh.Quote(dir)} ]; then echo {Sh.Quote($"{dir} is still there")} >&2; bad=1; fi\n");
+            }
+        }
         if (publicKey.Length > 0)
         {
             s.Append(CultureInfo.InvariantCulture, $"""
@@ -713,6 +759,7 @@ public sealed partial class ClusterOperations(ClusterStore store, IPackageSource
                 """);
         }
 
+        s.Append("exit $bad\n");
         return s.ToString();
     }
 
