@@ -1,5 +1,6 @@
 // Copyright (c) Tug contributors. Licensed under the Apache License, Version 2.0.
 
+using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Security.Cryptography;
@@ -68,24 +69,33 @@ public sealed partial class ClusterOperations
     /// </summary>
     public async Task<OperationReport> UpgradeAsync(UpgradeRequest request, UpgradePlan plan, Reach reach, IProgress<OperationEvent>? progress, CancellationToken cancellationToken)
     {
+        var clock = new PhaseClock(time, progress);
+        var began = clock.Start();
         var meta = store.Load(request.Name);
         var byId = meta.Topology.Instances.ToDictionary(i => i.Id);
         var moving = plan.Steps.Select(s => byId[s.Id]).ToImmutableArray();
         var targets = new Dictionary<string, ResolvedPackage>(StringComparer.Ordinal);
+        var resolved = new Dictionary<(string, string, string), ResolvedPackage>();
         foreach (var step in plan.Steps)
         {
+            // Each package is resolved (and its cached tarball re-hashed) once per upgrade, as deploy does, not once per instance.
             var i = byId[step.Id];
-            targets[i.Id] = await packages.GetAsync(i.Component, step.To, $"{OsOf(i)}/{ArchOf(i)}", cancellationToken).ConfigureAwait(false);
+            var key = (i.Component, step.To, $"{OsOf(i)}/{ArchOf(i)}");
+            targets[i.Id] = resolved.TryGetValue(key, out var known) ? known : resolved[key] = await packages.GetAsync(key.Item1, key.Item2, key.Item3, cancellationToken).ConfigureAwait(false);
         }
 
+        clock.Record("resolve", null, began);
+        var phase = clock.Start();
         await using var sessions = await OpenAsync(request.Name, meta, reach, progress, cancellationToken, [.. moving.Select(i => i.ManageHost)]).ConfigureAwait(false);
+        clock.Record("connect", null, phase);
         if (sessions.Failures.Count > 0)
         {
             return new OperationReport("upgrade", request.Name, [.. Unreachable(sessions.Failures, moving), .. moving.Where(i => !sessions.Failures.ContainsKey(i.ManageHost))
-                .Select(i => new InstanceOutcome(i.Id, i.Role, i.ManageHost, OutcomeStatus.Skipped, "not touched: a host of this upgrade is unreachable"))]);
+                .Select(i => new InstanceOutcome(i.Id, i.Role, i.ManageHost, OutcomeStatus.Skipped, "not touched: a host of this upgrade is unreachable"))]) { Timings = clock.Finish(began) };
         }
 
         // 1. Stage every new package on every host, verified there, before touching anything that runs.
+        phase = clock.Start();
         var staged = await sessions.ForEachAsync(moving.Select(i => i.ManageHost), reach.Concurrency, async (host, remote, ct) =>
         {
             var onHost = moving.Where(i => i.ManageHost == host).ToList();
@@ -108,15 +118,17 @@ public sealed partial class ClusterOperations
             var result = await remote.RunAsync(script.ToString(), new RunOptions(Sudo: true, Timeout: reach.WaitTimeout), ct).ConfigureAwait(false);
             return new InstanceOutcome(host, "host", host, result.Ok ? OutcomeStatus.Ok : OutcomeStatus.Failed, result.Ok ? "staged" : $"staging failed: {result.Stderr.Trim()}");
         }, (host, e) => new InstanceOutcome(host, "host", host, OutcomeStatus.Failed, e.Message), cancellationToken).ConfigureAwait(false);
+        clock.Record("stage", null, phase);
         if (staged.Any(s => s.Status != OutcomeStatus.Ok))
         {
-            return new OperationReport("upgrade", request.Name, [.. staged, .. moving.Select(i => new InstanceOutcome(i.Id, i.Role, i.ManageHost, OutcomeStatus.Skipped, "not touched: staging failed"))]);
+            return new OperationReport("upgrade", request.Name, [.. staged, .. moving.Select(i => new InstanceOutcome(i.Id, i.Role, i.ManageHost, OutcomeStatus.Skipped, "not touched: staging failed"))]) { Timings = clock.Finish(began) };
         }
 
         // 2. Roll batch by batch, role by role, each instance gated on health and verification.
         var outcomes = new List<InstanceOutcome>();
         var current = meta;
         var stopped = false;
+        var batches = 0;
         foreach (var batch in plan.Steps.GroupBy(s => (Order: Roles.StartIndex(s.Role), s.Role, s.Batch)).OrderBy(g => g.Key.Order).ThenBy(g => g.Key.Batch))
         {
             if (stopped)
@@ -126,16 +138,19 @@ public sealed partial class ClusterOperations
             }
 
             var instances = batch.Select(s => byId[s.Id]).ToImmutableArray();
+            var number = ++batches;
+            phase = clock.Start();
             var results = await sessions.ForEachAsync(instances.Select(i => i.ManageHost), reach.Concurrency, async (host, remote, ct) =>
             {
                 var list = new List<InstanceOutcome>();
                 foreach (var i in instances.Where(i => i.ManageHost == host))
                 {
-                    list.Add(await SwitchInstanceAsync(request.Name, current, i, targets[i.Id], remote, reach, progress, ct).ConfigureAwait(false));
+                    list.Add(await SwitchInstanceAsync(request.Name, current, i, targets[i.Id], remote, reach, progress, ct, clock, number).ConfigureAwait(false));
                 }
 
                 return list;
             }, (host, e) => [.. instances.Where(i => i.ManageHost == host).Select(i => new InstanceOutcome(i.Id, i.Role, host, OutcomeStatus.Failed, e.Message))], cancellationToken).ConfigureAwait(false);
+            clock.Record("batch", number, phase);
             var flat = results.SelectMany(r => r).ToList();
             outcomes.AddRange(flat);
 
@@ -146,12 +161,14 @@ public sealed partial class ClusterOperations
                 current = current with { Tug = current.Tug with { Instances = current.Tug.Instances.SetItem(ok.Id, new DeployedInstance(package.Version, package.Entry, package.EntrySha256, false)) } };
             }
 
+            phase = clock.Start();
             current = current with { Tug = current.Tug with { Versions = RoleVersions(current) } };
             store.Save(request.Name, current);
+            clock.Record("save", number, phase);
             stopped = flat.Any(o => o.Status != OutcomeStatus.Ok);
         }
 
-        return new OperationReport("upgrade", request.Name, [.. outcomes]);
+        return new OperationReport("upgrade", request.Name, [.. outcomes]) { Timings = clock.Finish(began) };
     }
 
     /// <summary>Checks every selected instance: process executable = deployed file = signed package, no deleted executable, unit and configs as Tug renders them.</summary>
@@ -191,20 +208,30 @@ public sealed partial class ClusterOperations
 
     private static string Sha(string content) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(content)));
 
-    private async Task<InstanceOutcome> SwitchInstanceAsync(string name, ClusterMeta meta, InstanceSpec instance, ResolvedPackage target, IRemoteHost remote, Reach reach, IProgress<OperationEvent>? progress, CancellationToken cancellationToken)
+    private async Task<InstanceOutcome> SwitchInstanceAsync(string name, ClusterMeta meta, InstanceSpec instance, ResolvedPackage target, IRemoteHost remote, Reach reach, IProgress<OperationEvent>? progress, CancellationToken cancellationToken, PhaseClock? clock = null, int batch = 0)
     {
+        clock ??= new PhaseClock(time, null);
         var previous = meta.Tug.Instances.GetValueOrDefault(instance.Id);
         var spec = ComponentSpecs.For(instance);
         progress?.Report(new OperationEvent(instance.ManageHost, instance.Id, "upgrade", $"{previous?.Version} -> {target.Version}"));
         var newContext = new InstanceContext(instance, meta.Topology, name, meta.User, target.Version, target.Entry) { ClusterVersion = meta.Version };
-        var switchScript = SwitchScript(instance, target, previous?.Version ?? "unknown") + FilesScript(instance, meta.User, spec, newContext) + StartScript(instance, reach.WaitTimeout);
+        var switchScript = SwitchScript(instance, target, previous?.Version ?? "unknown") + FilesScript(instance, meta.User, spec, newContext)
+            + Mark("start") + StartScript(instance, reach.WaitTimeout) + Mark("listening");
+        var phase = clock.Start();
         var switched = await remote.RunAsync(switchScript, new RunOptions(Sudo: true, Timeout: reach.WaitTimeout + TimeSpan.FromSeconds(30)), cancellationToken).ConfigureAwait(false);
+        var roundTrip = clock.Elapsed(phase);
+        var restart = HostSeconds(switched.Stdout, "stop", "stopped") + HostSeconds(switched.Stdout, "start", "listening");
+        clock.RecordSeconds("restart", batch, restart, instance);
+        clock.RecordSeconds("switch", batch, roundTrip - restart, instance);
         var outcome = WaitOutcome(instance, switched, "listening");
         if (outcome.Status == OutcomeStatus.Ok)
         {
+            phase = clock.Start();
             outcome = await HealthAsync(instance, reach with { WaitTimeout = TimeSpan.FromSeconds(Math.Min(reach.WaitTimeout.TotalSeconds, 60)) }, cancellationToken).ConfigureAwait(false);
+            clock.Record("health", batch, phase, instance);
         }
 
+        phase = clock.Start();
         if (outcome.Status == OutcomeStatus.Ok)
         {
             var after = meta with { Tug = meta.Tug with { Instances = meta.Tug.Instances.SetItem(instance.Id, new DeployedInstance(target.Version, target.Entry, target.EntrySha256, false)) } };
@@ -213,6 +240,7 @@ public sealed partial class ClusterOperations
             {
                 if (spec.ClusterCheck is null)
                 {
+                    clock.Record("verify", batch, phase, instance);
                     return outcome with { Message = $"{previous?.Version} -> {target.Version}: healthy, running {status.Version}, verified" };
                 }
 
@@ -220,6 +248,7 @@ public sealed partial class ClusterOperations
                 var deadline = (int)Math.Min(reach.WaitTimeout.TotalSeconds, 60);
                 var clusterScript = $"for i in $(seq 1 {deadline}); do if ( {spec.ClusterCheck(newContext).Replace("\n", "; ", StringComparison.Ordinal)} ) >/tmp/tug-cluster-check.$$ 2>&1; then cat /tmp/tug-cluster-check.$$; rm -f /tmp/tug-cluster-check.$$; exit 0; fi; sleep 1; done; cat /tmp/tug-cluster-check.$$ >&2; rm -f /tmp/tug-cluster-check.$$; exit 1\n";
                 var cluster = await remote.RunAsync(clusterScript, new RunOptions(Sudo: true, Timeout: reach.WaitTimeout + TimeSpan.FromSeconds(30)), cancellationToken).ConfigureAwait(false);
+                clock.Record("verify", batch, phase, instance);
                 if (cluster.Ok)
                 {
                     return outcome with { Message = $"{previous?.Version} -> {target.Version}: healthy, running {status.Version}, verified; cluster healthy" };
@@ -286,8 +315,8 @@ public sealed partial class ClusterOperations
         var old = $"{instance.DeployDir}/bin.old.{from}";
         return $"""
             set -e
-            systemctl stop {instance.UnitName}
-            cd {Sh.Quote(StageDirectory(instance, package))}
+            {Mark("stop")}systemctl stop {instance.UnitName}
+            {Mark("stopped")}cd {Sh.Quote(StageDirectory(instance, package))}
             for t in * .[!.]*; do
               [ -e "$t" ] || continue
               if [ -e {Sh.Quote(bin)}/"$t" ]; then mkdir -p {Sh.Quote(old)} && rm -rf {Sh.Quote(old)}/"$t" && mv {Sh.Quote(bin)}/"$t" {Sh.Quote(old)}/"$t"; fi
@@ -330,6 +359,25 @@ public sealed partial class ClusterOperations
 
         WriteFile(s, $"/etc/systemd/system/{instance.UnitName}", spec.RenderSystemdUnit(context), "0644", "root:root");
         return s.ToString();
+    }
+
+    /// <summary>A line printing the host's clock (<c>TUGT|NAME|nanoseconds</c>), so a phase inside a script can be timed on the host.</summary>
+    private static string Mark(string name) => $"echo \"TUGT|{name}|$(date +%s%N)\"\n";
+
+    /// <summary>Seconds between two <see cref="Mark"/> lines in a script's output; 0 when either is missing.</summary>
+    private static double HostSeconds(string stdout, string from, string to)
+    {
+        long? a = null, b = null;
+        foreach (var parts in stdout.Split('\n').Where(l => l.StartsWith("TUGT|", StringComparison.Ordinal)).Select(l => l.Split('|')))
+        {
+            if (parts.Length == 3 && long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var ns))
+            {
+                a = parts[1] == from ? ns : a;
+                b = parts[1] == to ? ns : b;
+            }
+        }
+
+        return a is { } start && b is { } end && end >= start ? (end - start) / 1e9 : 0;
     }
 
     private static string StartScript(InstanceSpec instance, TimeSpan wait) =>
@@ -399,4 +447,34 @@ public sealed partial class ClusterOperations
     private static string OsOf(InstanceSpec i) => i.Os.Length > 0 ? i.Os : "linux";
 
     private static string ArchOf(InstanceSpec i) => i.Arch.Length > 0 ? i.Arch : "amd64";
+}
+
+/// <summary>
+/// Times the phases of one operation with the injected clock: each is kept for the report and also announced as a
+/// progress event (step <c>timing</c>, <c>phase=NAME [batch=N] seconds=S</c>) as it ends.
+/// </summary>
+internal sealed class PhaseClock(TimeProvider time, IProgress<OperationEvent>? progress)
+{
+    private readonly ConcurrentQueue<PhaseTiming> _timings = new();
+
+    public long Start() => time.GetTimestamp();
+
+    public double Elapsed(long start) => time.GetElapsedTime(start).TotalSeconds;
+
+    public void Record(string phase, int? batch, long start, InstanceSpec? instance = null) => RecordSeconds(phase, batch, Elapsed(start), instance);
+
+    public void RecordSeconds(string phase, int? batch, double seconds, InstanceSpec? instance = null)
+    {
+        var timing = new PhaseTiming(phase, batch, instance?.Id, Math.Round(Math.Max(0, seconds), 4));
+        _timings.Enqueue(timing);
+        progress?.Report(new OperationEvent(instance?.ManageHost ?? "control", instance?.Id, "timing",
+            string.Create(CultureInfo.InvariantCulture, $"phase={phase}{(batch is { } b ? $" batch={b}" : string.Empty)} seconds={timing.Seconds:0.0000}")));
+    }
+
+    /// <summary>Records the whole operation as <c>total</c> and returns every timing, in the order they ended.</summary>
+    public ImmutableArray<PhaseTiming> Finish(long began)
+    {
+        Record("total", null, began);
+        return [.. _timings];
+    }
 }

@@ -55,10 +55,20 @@ public enum OutcomeStatus
 /// <summary>The result for one instance or host.</summary>
 public sealed record InstanceOutcome(string Id, string Role, string Host, OutcomeStatus Status, string Message);
 
+/// <summary>How long one phase of an operation took, in wall-clock seconds on the control machine.</summary>
+/// <param name="Phase">What was timed, e.g. <c>connect</c>, <c>stage</c>, <c>batch</c>, <c>restart</c>, <c>health</c>, <c>verify</c>, <c>save</c>.</param>
+/// <param name="Batch">The batch it belongs to (1-based, in the order the operation ran them), or null for a phase of the whole operation.</param>
+/// <param name="Instance">The instance it belongs to, or null for a phase covering several.</param>
+/// <param name="Seconds">Elapsed seconds.</param>
+public sealed record PhaseTiming(string Phase, int? Batch, string? Instance, double Seconds);
+
 /// <summary>The honest result of an operation: one outcome per instance or host it touched.</summary>
 public sealed record OperationReport(string Operation, string Cluster, ImmutableArray<InstanceOutcome> Outcomes)
 {
     public bool Ok => Outcomes.All(o => o.Status is OutcomeStatus.Ok or OutcomeStatus.Skipped);
+
+    /// <summary>Where the time went, phase by phase (filled by operations that measure it, such as upgrade; empty otherwise).</summary>
+    public ImmutableArray<PhaseTiming> Timings { get; init; } = [];
 }
 
 /// <summary>What display shows for one instance, read live from its host.</summary>
