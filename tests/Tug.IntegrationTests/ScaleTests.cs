@@ -95,6 +95,38 @@ public sealed class ScaleTests(TestbedFixture testbed, PackagesFixture packages)
             }, 45, "Prometheus still scrapes the removed host");
             verify = await tug.RunAsync("cluster", "verify", "scale");
             Assert.True(verify.ExitCode == 0, verify.ToString());
+
+            // Patch: a hot-fix build from a tarball replaces node_exporter on one host, verified; display marks it
+            var patch = await tug.RunAsync("cluster", "patch", "scale", newest.File, "-N", $"{h1.Address}:9100");
+            Assert.True(patch.ExitCode == 0, patch.ToString());
+            Assert.Contains("version 1.9.0", await testbed.MustRunAsync(h1.Name, "/proc/$(systemctl show -p MainPID --value node_exporter-9100)/exe --version 2>&1 | head -1"), StringComparison.Ordinal);
+            Assert.Contains("version 1.5.0", await testbed.MustRunAsync(h2.Name, "/proc/$(systemctl show -p MainPID --value node_exporter-9100)/exe --version 2>&1 | head -1"), StringComparison.Ordinal);
+            display = await tug.SucceedAsync("cluster", "display", "scale", "--format", "json");
+            using (var json = JsonDocument.Parse(display.Stdout))
+            {
+                var rows = json.RootElement.GetProperty("instances").EnumerateArray().ToDictionary(r => r.GetProperty("id").GetString()!);
+                Assert.True(rows[$"{h1.Address}:9100"].GetProperty("patched").GetBoolean());
+                Assert.True(rows[$"{h1.Address}:9100"].GetProperty("verified").GetBoolean(), rows[$"{h1.Address}:9100"].ToString());
+                Assert.False(rows[$"{h2.Address}:9100"].GetProperty("patched").GetBoolean());
+            }
+
+            // ... a broken patch (a raw executable that exits at once) fails its gate and is rolled back, changing nothing
+            var broken = dir.Combine("node_exporter");
+            await File.WriteAllTextAsync(broken, "#!/bin/sh\necho 'node_exporter, version 1.5.0'\nexit 1\n", TestContext.Current.CancellationToken);
+            var pid = await testbed.MustRunAsync(h2.Name, "systemctl show -p MainPID --value node_exporter-9100");
+            var failed = await tug.RunAsync("cluster", "patch", "scale", broken, "-R", "node_exporter", "-N", $"{h2.Address}:9100");
+            Assert.True(failed.ExitCode == 1, failed.ToString());
+            Assert.Contains("rolled back to v1.5.0, healthy and verified", failed.Stdout, StringComparison.Ordinal);
+            Assert.NotEqual(pid, await testbed.MustRunAsync(h2.Name, "systemctl show -p MainPID --value node_exporter-9100"));
+            Assert.Contains("version 1.5.0", await testbed.MustRunAsync(h2.Name, "/proc/$(systemctl show -p MainPID --value node_exporter-9100)/exe --version 2>&1 | head -1"), StringComparison.Ordinal);
+
+            // ... and --rollback puts the build before the patch back
+            var unpatch = await tug.RunAsync("cluster", "patch", "scale", "--rollback", "-N", $"{h1.Address}:9100");
+            Assert.True(unpatch.ExitCode == 0, unpatch.ToString());
+            Assert.Contains("version 1.5.0", await testbed.MustRunAsync(h1.Name, "/proc/$(systemctl show -p MainPID --value node_exporter-9100)/exe --version 2>&1 | head -1"), StringComparison.Ordinal);
+            verify = await tug.RunAsync("cluster", "verify", "scale");
+            Assert.True(verify.ExitCode == 0, verify.ToString());
+            Assert.DoesNotContain("(patched)", (await tug.SucceedAsync("cluster", "display", "scale")).Stdout, StringComparison.Ordinal);
         }
         finally
         {

@@ -158,6 +158,32 @@ public sealed class ClusterCommands(Renderer output, ClusterOperations operation
         return Report(await operations.UpgradeAsync(request, plan, args.Globals.Reach(), Progress(), cancellationToken), args.Globals.Format);
     }
 
+    public async Task<int> PatchAsync(SelectArguments args, string? package, string batch, bool rollback, CancellationToken cancellationToken)
+    {
+        if (args.Filter.Roles.IsEmpty && args.Filter.Nodes.IsEmpty)
+        {
+            throw new ClusterException(ClusterException.BadInput, "Select what to patch with -R ROLE or -N host:port.", "For example: `tug cluster patch NAME ./node_exporter -R node_exporter`.");
+        }
+
+        if (rollback)
+        {
+            if (package is not null)
+            {
+                throw new ClusterException(ClusterException.BadInput, "--rollback restores the build that ran before the patch; give no PACKAGE with it.");
+            }
+
+            return Report(await operations.UnpatchAsync(args.Name, args.Filter, args.Globals.Reach(), Progress(), cancellationToken), args.Globals.Format);
+        }
+
+        if (package is null)
+        {
+            throw new ClusterException(ClusterException.BadInput, "Give the PACKAGE to patch with: a tarball holding the executable, or the executable itself.", "Or pass --rollback to restore the build before the last patch.");
+        }
+
+        var request = new PatchRequest(args.Name, Resolve(package), args.Filter, batch);
+        return Report(await operations.PatchAsync(request, args.Globals.Reach(), Progress(), cancellationToken), args.Globals.Format);
+    }
+
     public async Task<int> VerifyAsync(SelectArguments args, CancellationToken cancellationToken)
     {
         var results = await operations.VerifyAsync(args.Name, args.Filter, args.Globals.Reach(), cancellationToken);
@@ -182,12 +208,13 @@ public sealed class ClusterCommands(Renderer output, ClusterOperations operation
     {
         var (meta, instances) = await operations.DisplayAsync(args.Name, args.Filter, args.Globals.Reach(), cancellationToken);
         var osArch = meta.Topology.Instances.ToDictionary(i => i.Id, i => $"{i.Os}/{i.Arch}");
+        bool Patched(string id) => meta.Tug.Instances.GetValueOrDefault(id)?.Patched == true;
         if (args.Globals.Format == "json")
         {
             output.Json(new
             {
                 ClusterMeta = new { ClusterType = "tidb", ClusterName = args.Name, ClusterVersion = meta.Version, DeployUser = meta.User, SshType = meta.Topology.Global.SshType, Versions = meta.Tug.Versions },
-                Instances = instances.Select(i => new { i.Id, i.Role, i.Host, i.Ports, OsArch = osArch.GetValueOrDefault(i.Id), i.Status, i.Version, i.Verified, i.DeployDir, i.DataDir, i.Detail }),
+                Instances = instances.Select(i => new { i.Id, i.Role, i.Host, i.Ports, OsArch = osArch.GetValueOrDefault(i.Id), i.Status, i.Version, Patched = Patched(i.Id), i.Verified, i.DeployDir, i.DataDir, i.Detail }),
             });
         }
         else
@@ -199,7 +226,7 @@ public sealed class ClusterCommands(Renderer output, ClusterOperations operation
             var table = new Table().AddColumns("ID", "Role", "Host", "Ports", "OS/Arch", "Status", "Version", "Verified", "Data Dir", "Deploy Dir");
             foreach (var i in instances)
             {
-                table.AddRow(Markup.Escape(i.Id), i.Role, i.Host, i.Ports, osArch.GetValueOrDefault(i.Id) ?? "-", i.Status, i.Version ?? "-", i.Verified ? "yes" : "NO",
+                table.AddRow(Markup.Escape(i.Id), i.Role, i.Host, i.Ports, osArch.GetValueOrDefault(i.Id) ?? "-", i.Status, (i.Version ?? "-") + (Patched(i.Id) ? " (patched)" : string.Empty), i.Verified ? "yes" : "NO",
                     Markup.Escape(i.DataDir.Length == 0 ? "-" : i.DataDir), Markup.Escape(i.DeployDir));
             }
 

@@ -262,6 +262,21 @@ public static class CommandTree
 
         {
             var n = name();
+            var package = new Argument<string?>("PACKAGE") { Description = "A tarball holding the component's executable (found by its name), or the executable itself.", Arity = ArgumentArity.ZeroOrOne };
+            var r = roles();
+            var nd = nodes();
+            var batch = new Option<string>("--batch") { Description = "Instances per batch: a count or a percentage (25%).", DefaultValueFactory = _ => "1" };
+            var rollback = new Option<bool>("--rollback") { Description = "Restore the build the selected instances ran before their patch." };
+            var patch = new Command("patch", "Replace a component's executable with a hot-fix build, rolling, health-gated, verified and rolled back on failure; `--rollback` restores the previous build. Display marks patched instances.")
+            {
+                n, package, r, nd, batch, rollback, yes(),
+            };
+            patch.SetAction((p, ct) => cluster.PatchAsync(new SelectArguments(p.GetValue(n)!, p.GetValue(r) ?? [], p.GetValue(nd) ?? [], Globals(p)), p.GetValue(package), p.GetValue(batch)!, p.GetValue(rollback), ct));
+            command.Subcommands.Add(patch);
+        }
+
+        {
+            var n = name();
             var r = roles();
             var nd = nodes();
             var verify = new Command("verify", "Prove what runs: for every instance the running executable, the deployed file and the signed package agree, no deleted executable runs, and units and configs are as Tug renders them. Exit 0 only when all agree.") { n, r, nd };

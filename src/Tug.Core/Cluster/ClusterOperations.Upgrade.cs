@@ -145,7 +145,7 @@ public sealed partial class ClusterOperations
                 var list = new List<InstanceOutcome>();
                 foreach (var i in instances.Where(i => i.ManageHost == host))
                 {
-                    list.Add(await SwitchInstanceAsync(request.Name, current, i, targets[i.Id], remote, reach, progress, ct, clock, number).ConfigureAwait(false));
+                    list.Add(await SwitchInstanceAsync(request.Name, current, i, targets[i.Id], Record(targets[i.Id]), remote, reach, progress, ct, clock, number).ConfigureAwait(false));
                 }
 
                 return list;
@@ -158,7 +158,7 @@ public sealed partial class ClusterOperations
             foreach (var ok in flat.Where(o => o.Status == OutcomeStatus.Ok))
             {
                 var package = targets[ok.Id];
-                current = current with { Tug = current.Tug with { Instances = current.Tug.Instances.SetItem(ok.Id, new DeployedInstance(package.Version, package.Entry, package.EntrySha256, false)) } };
+                current = current with { Tug = current.Tug with { Instances = current.Tug.Instances.SetItem(ok.Id, Record(package)) } };
             }
 
             phase = clock.Start();
@@ -178,17 +178,7 @@ public sealed partial class ClusterOperations
         var instances = Select(meta, filter);
         await using var sessions = await OpenAsync(name, meta, reach, null, cancellationToken).ConfigureAwait(false);
         var statuses = await ProbeAsync(meta, sessions, instances, reach, cancellationToken).ConfigureAwait(false);
-        var files = await sessions.ForEachAsync(instances.Select(i => i.ManageHost), reach.Concurrency, async (host, remote, ct) =>
-        {
-            var onHost = instances.Where(i => i.ManageHost == host).ToList();
-            var expected = onHost.SelectMany(i => RenderedFiles(name, meta, i).Select(f => (Instance: i, f.Path, Sha: Sha(f.Content)))).ToList();
-            var script = string.Concat(expected.Select(e => $"echo \"TUGF|{e.Path}|$(sha256sum {Sh.Quote(e.Path)} 2>/dev/null | cut -d' ' -f1)\"\n"));
-            var result = await remote.RunAsync(script, new RunOptions(Sudo: true, Timeout: reach.WaitTimeout), ct).ConfigureAwait(false);
-            var actual = result.Stdout.Split('\n').Where(l => l.StartsWith("TUGF|", StringComparison.Ordinal)).Select(l => l.Split('|')).ToDictionary(p => p[1], p => p[2]);
-            return expected.Where(e => actual.GetValueOrDefault(e.Path) != e.Sha)
-                .Select(e => (e.Instance.Id, Problem: actual.GetValueOrDefault(e.Path) is { Length: > 0 } ? $"{e.Path} differs from what Tug renders" : $"{e.Path} is missing")).ToList();
-        }, (host, e) => [], cancellationToken).ConfigureAwait(false);
-        var drift = files.SelectMany(f => f).ToLookup(f => f.Id, f => f.Problem);
+        var drift = await FileDriftAsync(name, meta, sessions, instances, reach, cancellationToken).ConfigureAwait(false);
         return [.. statuses.Select(s =>
         {
             var problems = (s.Verified ? [] : new[] { $"{s.Status}: {s.Detail}" }).Concat(drift[s.Id]).ToImmutableArray();
@@ -208,14 +198,22 @@ public sealed partial class ClusterOperations
 
     private static string Sha(string content) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(content)));
 
-    private async Task<InstanceOutcome> SwitchInstanceAsync(string name, ClusterMeta meta, InstanceSpec instance, ResolvedPackage target, IRemoteHost remote, Reach reach, IProgress<OperationEvent>? progress, CancellationToken cancellationToken, PhaseClock? clock = null, int batch = 0)
+    /// <summary>What the metadata records for an instance verified on a package.</summary>
+    private static DeployedInstance Record(ResolvedPackage package) => new(package.Version, package.Entry, package.EntrySha256, false);
+
+    /// <summary>
+    /// Moves one instance to the staged build <paramref name="target"/> (recorded as <paramref name="next"/>): stop,
+    /// switch files, start, health gate, verify (running executable = the new file; the version it reports, unless
+    /// patched), cluster check; on failure the previous build is restored and checked.
+    /// </summary>
+    private async Task<InstanceOutcome> SwitchInstanceAsync(string name, ClusterMeta meta, InstanceSpec instance, ResolvedPackage target, DeployedInstance next, IRemoteHost remote, Reach reach, IProgress<OperationEvent>? progress, CancellationToken cancellationToken, PhaseClock? clock = null, int batch = 0)
     {
         clock ??= new PhaseClock(time, null);
         var previous = meta.Tug.Instances.GetValueOrDefault(instance.Id);
         var spec = ComponentSpecs.For(instance);
-        progress?.Report(new OperationEvent(instance.ManageHost, instance.Id, "upgrade", $"{previous?.Version} -> {target.Version}"));
-        var newContext = new InstanceContext(instance, meta.Topology, name, meta.User, target.Version, target.Entry) { ClusterVersion = meta.Version };
-        var switchScript = SwitchScript(instance, target, previous?.Version ?? "unknown") + FilesScript(instance, meta.User, spec, newContext)
+        progress?.Report(new OperationEvent(instance.ManageHost, instance.Id, next.Patched ? "patch" : "upgrade", $"{previous?.Label} -> {next.Label}"));
+        var newContext = new InstanceContext(instance, meta.Topology, name, meta.User, next.Version, target.Entry) { ClusterVersion = meta.Version };
+        var switchScript = SwitchScript(instance, target, previous?.Label ?? "unknown") + FilesScript(instance, meta.User, spec, newContext)
             + Mark("start") + StartScript(instance, reach.WaitTimeout) + Mark("listening");
         var phase = clock.Start();
         var switched = await remote.RunAsync(switchScript, new RunOptions(Sudo: true, Timeout: reach.WaitTimeout + TimeSpan.FromSeconds(30)), cancellationToken).ConfigureAwait(false);
@@ -234,14 +232,14 @@ public sealed partial class ClusterOperations
         phase = clock.Start();
         if (outcome.Status == OutcomeStatus.Ok)
         {
-            var after = meta with { Tug = meta.Tug with { Instances = meta.Tug.Instances.SetItem(instance.Id, new DeployedInstance(target.Version, target.Entry, target.EntrySha256, false)) } };
+            var after = meta with { Tug = meta.Tug with { Instances = meta.Tug.Instances.SetItem(instance.Id, next) } };
             var status = (await ProbeOneAsync(after, remote, instance, reach, cancellationToken).ConfigureAwait(false))!;
-            if (status.Verified && status.Version == target.Version)
+            if (status.Verified && (next.Patched || status.Version == next.Version))
             {
                 if (spec.ClusterCheck is null)
                 {
                     clock.Record("verify", batch, phase, instance);
-                    return outcome with { Message = $"{previous?.Version} -> {target.Version}: healthy, running {status.Version}, verified" };
+                    return outcome with { Message = $"{previous?.Label} -> {next.Label}: healthy, running {status.Version}, verified" };
                 }
 
                 // Stateful members: the whole cluster must be healthy (quorum) before the next member is touched.
@@ -251,26 +249,43 @@ public sealed partial class ClusterOperations
                 clock.Record("verify", batch, phase, instance);
                 if (cluster.Ok)
                 {
-                    return outcome with { Message = $"{previous?.Version} -> {target.Version}: healthy, running {status.Version}, verified; cluster healthy" };
+                    return outcome with { Message = $"{previous?.Label} -> {next.Label}: healthy, running {status.Version}, verified; cluster healthy" };
                 }
 
                 outcome = outcome with { Status = OutcomeStatus.Failed, Message = $"the {instance.Role} cluster did not become healthy after this member moved: {cluster.Stderr.Trim()}" };
             }
             else
             {
-                outcome = outcome with { Status = OutcomeStatus.Failed, Message = $"started but not verified as {target.Version}: {status.Detail} (reports {status.Version ?? "no version"})" };
+                outcome = outcome with { Status = OutcomeStatus.Failed, Message = $"started but not verified as {next.Label}: {status.Detail} (reports {status.Version ?? "no version"})" };
             }
         }
 
         // The gate failed: put the previous version back on this host, check it, and stop the upgrade.
-        progress?.Report(new OperationEvent(instance.ManageHost, instance.Id, "rollback", $"{target.Version} failed: {outcome.Message}"));
+        progress?.Report(new OperationEvent(instance.ManageHost, instance.Id, "rollback", $"{next.Label} failed: {outcome.Message}"));
         if (previous is null)
         {
             return outcome with { Message = $"{outcome.Message}; no previous version recorded, nothing to roll back to" };
         }
 
+        var (restored, detail) = await RestoreAsync(name, meta, instance, target, previous, remote, reach, cancellationToken).ConfigureAwait(false);
+        return outcome with
+        {
+            Status = OutcomeStatus.Failed,
+            Message = restored
+                ? $"{next.Label} failed its health gate ({outcome.Message}); rolled back to {previous.Label}, {detail}"
+                : $"{next.Label} failed its health gate ({outcome.Message}); ROLLBACK to {previous.Label} ALSO FAILED ({detail}); the instance needs attention",
+        };
+    }
+
+    /// <summary>
+    /// Puts <paramref name="previous"/> back in place of the build switched in from <paramref name="installed"/>
+    /// (what it added removed, what it replaced moved back), restarts, and checks health and the running executable.
+    /// </summary>
+    private async Task<(bool Restored, string Detail)> RestoreAsync(string name, ClusterMeta meta, InstanceSpec instance, ResolvedPackage installed, DeployedInstance previous, IRemoteHost remote, Reach reach, CancellationToken cancellationToken)
+    {
+        var spec = ComponentSpecs.For(instance);
         var oldContext = new InstanceContext(instance, meta.Topology, name, meta.User, previous.Version, previous.Entry) { ClusterVersion = meta.Version };
-        var rollbackScript = RollbackScript(instance, target, previous.Version) + FilesScript(instance, meta.User, spec, oldContext) + StartScript(instance, reach.WaitTimeout);
+        var rollbackScript = RollbackScript(instance, installed, previous.Label) + FilesScript(instance, meta.User, spec, oldContext) + StartScript(instance, reach.WaitTimeout);
         var rolled = await remote.RunAsync(rollbackScript, new RunOptions(Sudo: true, Timeout: reach.WaitTimeout + TimeSpan.FromSeconds(30)), cancellationToken).ConfigureAwait(false);
         var back = WaitOutcome(instance, rolled, "listening");
         if (back.Status == OutcomeStatus.Ok)
@@ -278,15 +293,16 @@ public sealed partial class ClusterOperations
             back = await HealthAsync(instance, reach, cancellationToken).ConfigureAwait(false);
         }
 
-        var check = back.Status == OutcomeStatus.Ok ? await ProbeOneAsync(meta, remote, instance, reach, cancellationToken).ConfigureAwait(false) : null;
-        var restored = check is { Verified: true } && check.Version == previous.Version;
-        return outcome with
+        if (back.Status != OutcomeStatus.Ok)
         {
-            Status = OutcomeStatus.Failed,
-            Message = restored
-                ? $"{target.Version} failed its health gate ({outcome.Message}); rolled back to {previous.Version}, healthy and verified"
-                : $"{target.Version} failed its health gate ({outcome.Message}); ROLLBACK to {previous.Version} ALSO FAILED ({back.Message}); the instance needs attention",
-        };
+            return (false, back.Message);
+        }
+
+        var before = meta with { Tug = meta.Tug with { Instances = meta.Tug.Instances.SetItem(instance.Id, previous) } };
+        var check = (await ProbeOneAsync(before, remote, instance, reach, cancellationToken).ConfigureAwait(false))!;
+        return check.Verified && (previous.Patched || check.Version == previous.Version)
+            ? (true, "healthy and verified")
+            : (false, $"running but not verified as {previous.Label}: {check.Detail} (reports {check.Version ?? "no version"})");
     }
 
     private static async Task<InstanceStatus?> ProbeOneAsync(ClusterMeta meta, IRemoteHost remote, InstanceSpec instance, Reach reach, CancellationToken cancellationToken)
@@ -316,7 +332,8 @@ public sealed partial class ClusterOperations
         return $"""
             set -e
             {Mark("stop")}systemctl stop {instance.UnitName}
-            {Mark("stopped")}cd {Sh.Quote(StageDirectory(instance, package))}
+            {Mark("stopped")}if [ -d {Sh.Quote(StageDirectory(instance, package))} ]; then
+            cd {Sh.Quote(StageDirectory(instance, package))}
             for t in * .[!.]*; do
               [ -e "$t" ] || continue
               if [ -e {Sh.Quote(bin)}/"$t" ]; then mkdir -p {Sh.Quote(old)} && rm -rf {Sh.Quote(old)}/"$t" && mv {Sh.Quote(bin)}/"$t" {Sh.Quote(old)}/"$t"; fi
@@ -324,6 +341,9 @@ public sealed partial class ClusterOperations
               echo "$t" >> {Sh.Quote(bin)}/.tug-installed-{instance.Role}-{package.Version}
             done
             cd / && rmdir {Sh.Quote(StageDirectory(instance, package))}
+            elif [ ! -f {Sh.Quote(bin)}/.tug-installed-{instance.Role}-{package.Version} ]; then
+              echo {Sh.Quote($"nothing staged for {instance.Id} and {package.Version} not installed")} >&2; exit 44
+            fi
 
             """;
     }

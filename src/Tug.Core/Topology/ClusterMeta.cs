@@ -50,7 +50,14 @@ public sealed record TugState
 }
 
 /// <summary>What runs on an instance, as last verified: package version, manifest entry, sha256 of the entry file, patched or not.</summary>
-public sealed record DeployedInstance(string Version, string Entry, string Sha256, bool Patched);
+public sealed record DeployedInstance(string Version, string Entry, string Sha256, bool Patched)
+{
+    /// <summary>What ran before a patch, for <c>tug cluster patch --rollback</c>; null when the instance is not patched.</summary>
+    public DeployedInstance? Previous { get; init; }
+
+    /// <summary>A label for this build: the version, with the patch's hash when patched (<c>v1.9.0-patch.0123abcd4567</c>).</summary>
+    public string Label => Patched ? $"{Version}-patch.{Sha256[..Math.Min(12, Sha256.Length)]}" : Version;
+}
 
 /// <summary>Reads and writes meta.yaml in TiUP's shape (yaml.v3 style, 4-space indent).</summary>
 public static class ClusterMetaSerializer
@@ -127,7 +134,21 @@ public static class ClusterMetaSerializer
         map.ToImmutableSortedDictionary(e => e.Key, e => ConfigMap.AsText(e.Value) ?? string.Empty, StringComparer.Ordinal);
 
     private static DeployedInstance Deployed(ConfigMap m) =>
-        new(m.GetString("version") ?? string.Empty, m.GetString("entry") ?? string.Empty, m.GetString("sha256") ?? string.Empty, m.GetBool("patched"));
+        new(m.GetString("version") ?? string.Empty, m.GetString("entry") ?? string.Empty, m.GetString("sha256") ?? string.Empty, m.GetBool("patched"))
+        {
+            Previous = m.GetMap("previous") is { Count: > 0 } previous ? Deployed(previous) : null,
+        };
+
+    private static ConfigMap Deployed(DeployedInstance d)
+    {
+        var entries = new List<KeyValuePair<string, object?>> { new("version", d.Version), new("entry", d.Entry), new("sha256", d.Sha256), new("patched", d.Patched) };
+        if (d.Previous is { } previous)
+        {
+            entries.Add(new("previous", Deployed(previous)));
+        }
+
+        return new ConfigMap(entries);
+    }
 
     private static ConfigMap Tug(TugState tug)
     {
@@ -144,10 +165,7 @@ public static class ClusterMetaSerializer
 
         if (!tug.Instances.IsEmpty)
         {
-            entries.Add(new("instances", new ConfigMap(tug.Instances.Select(i => new KeyValuePair<string, object?>(i.Key, new ConfigMap(
-            [
-                new("version", i.Value.Version), new("entry", i.Value.Entry), new("sha256", i.Value.Sha256), new("patched", i.Value.Patched),
-            ]))))));
+            entries.Add(new("instances", new ConfigMap(tug.Instances.Select(i => new KeyValuePair<string, object?>(i.Key, Deployed(i.Value))))));
         }
 
         return new ConfigMap(entries);

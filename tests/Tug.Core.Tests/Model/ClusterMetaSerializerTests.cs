@@ -84,6 +84,25 @@ public sealed class ClusterMetaSerializerTests
     }
 
     [Fact]
+    public void Should_Keep_The_Build_Before_A_Patch_Through_A_Round_Trip()
+    {
+        // Given an instance patched over a verified 1.9.0
+        var before = new DeployedInstance("v1.9.0", "node_exporter-1.9.0.linux-amd64/node_exporter", new string('a', 64), false);
+        var patched = new DeployedInstance("v1.9.0", before.Entry, new string('b', 64), true) { Previous = before };
+        var meta = Meta(Topologies.Etcd);
+        meta = meta with { Tug = meta.Tug with { Instances = meta.Tug.Instances.SetItem("10.0.0.1:9100", patched) } };
+
+        // When
+        var read = ClusterMetaSerializer.Deserialize(ClusterMetaSerializer.Serialize(meta), "meta.yaml").Tug.Instances["10.0.0.1:9100"];
+
+        // Then
+        Assert.Equal(patched, read);
+        Assert.Equal(before, read.Previous);
+        Assert.Equal("v1.9.0-patch.bbbbbbbbbbbb", read.Label);
+        Assert.Equal("v1.9.0", read.Previous!.Label);
+    }
+
+    [Fact]
     public void Should_Ignore_Unknown_Keys_As_TiUP_Does()
     {
         // Given
