@@ -40,6 +40,9 @@ public sealed class ClusterException : Exception
     public const string BadInput = "E4003";
     public const string Aborted = "E4004";
     public const string PackageMissing = "E4005";
+    public const string Locked = "E4006";
+    public const string Interrupted = "E4007";
+    public const string AuditBroken = "E4008";
 }
 
 /// <summary>
