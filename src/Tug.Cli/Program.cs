@@ -21,6 +21,13 @@ public sealed class Program(IOContext io, Action<IServiceCollection>? overrides 
             e.Cancel = true;
             cancellation.Cancel();
         };
+
+        // SIGTERM too: stop starting new steps, record the operation as cancelled, exit 130.
+        using var terminate = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
+        {
+            context.Cancel = true;
+            cancellation.Cancel();
+        });
         return await new Program(IOContext.FromConsole()).RunAsync(args, cancellation.Token);
     }
 
@@ -28,6 +35,7 @@ public sealed class Program(IOContext io, Action<IServiceCollection>? overrides 
     public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
     {
         var services = new ServiceCollection();
+        services.AddSingleton(new CommandLineArgs([.. args]));
         ConfigureServices(services);
         overrides?.Invoke(services);
         await using var provider = services.BuildServiceProvider();
@@ -92,6 +100,7 @@ public sealed class Program(IOContext io, Action<IServiceCollection>? overrides 
         services.AddSingleton(sp => new ClusterStore(Path.Combine(sp.GetRequiredService<TugHome>().Directory, "clusters"), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<IPackageSource, MirrorPackageSource>();
         services.AddSingleton<ClusterOperations>();
+        services.AddSingleton(sp => new AuditLog(Path.Combine(sp.GetRequiredService<TugHome>().Directory, "audit"), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<ClusterCommands>();
     }
 }

@@ -7,6 +7,7 @@ using System.Security.Cryptography;
 using Spectre.Console;
 using Tug.Core.Cluster;
 using Tug.Core.Remote;
+using Tug.Core.Topology;
 using Tug.Mirror;
 using Tug.Ssh;
 
@@ -25,40 +26,63 @@ public sealed record ClusterGlobals(string Ssh, int SshTimeout, int WaitTimeout,
 public sealed record DeployArguments(string Name, string Version, string Topology, string? User, string? Identity, bool Yes, ClusterGlobals Globals)
 {
     public bool Password { get; init; }
+
+    /// <summary>Start even though an earlier operation on the cluster was interrupted.</summary>
+    public bool Force { get; init; }
 }
 
 public sealed record SelectArguments(string Name, string[] Roles, string[] Nodes, ClusterGlobals Globals)
 {
+    /// <summary>Start even though an earlier operation on the cluster was interrupted.</summary>
+    public bool Force { get; init; }
+
     public InstanceFilter Filter => new([.. Roles.SelectMany(r => r.Split(',', StringSplitOptions.RemoveEmptyEntries))], [.. Nodes.SelectMany(n => n.Split(',', StringSplitOptions.RemoveEmptyEntries))]);
 }
 
-public sealed record UpgradeArguments(string Name, string? Version, string[] Components, string? NodeExporterVersion, string? BlackboxExporterVersion, string Batch, bool DryRun, bool Yes, ClusterGlobals Globals);
+public sealed record UpgradeArguments(string Name, string? Version, string[] Components, string? NodeExporterVersion, string? BlackboxExporterVersion, string Batch, bool DryRun, bool Yes, ClusterGlobals Globals)
+{
+    /// <summary>Start even though an earlier operation on the cluster was interrupted.</summary>
+    public bool Force { get; init; }
+}
 
 public sealed record ExecArguments(SelectArguments Select, string Command, bool Sudo);
 
 public sealed record TransferArguments(SelectArguments Select, string Source, string Destination);
 
 /// <summary>The <c>tug cluster</c> verbs: thin adapters from arguments to <see cref="ClusterOperations"/> and the renderer.</summary>
-public sealed class ClusterCommands(Renderer output, ClusterOperations operations, ClusterStore store, IOContext io, IEnvironment environment)
+public sealed partial class ClusterCommands(
+    Renderer output,
+    ClusterOperations operations,
+    ClusterStore store,
+    IOContext io,
+    IEnvironment environment,
+    AuditLog audit,
+    CommandLineArgs commandLine,
+    TimeProvider time)
 {
     public async Task<int> DeployAsync(DeployArguments args, CancellationToken cancellationToken)
     {
+        // Bad input changes nothing: the name and the topology are checked before the cluster's journal is started.
+        ClusterName.Validate(args.Name);
+        _ = TopologyLoader.Load(Resolve(args.Topology));
         var request = new DeployRequest(args.Name, args.Version, Resolve(args.Topology), PreparingUser(args.User), ReadCredential(args.Password, args.Identity));
-        var report = await operations.DeployAsync(request, args.Globals.Reach(), plan => Confirm(plan, args.Yes), Progress(), cancellationToken);
-        return Report(report, args.Globals.Format);
+        return await GuardedAsync(args.Name, "deploy", args.Force, async () =>
+            Report(await operations.DeployAsync(request, args.Globals.Reach(), plan => Confirm(plan, args.Yes), Progress(), cancellationToken), args.Globals.Format));
     }
 
     public async Task<int> ScaleOutAsync(DeployArguments args, CancellationToken cancellationToken)
     {
+        _ = store.Load(args.Name);
         var request = new ScaleOutRequest(args.Name, Resolve(args.Topology), PreparingUser(args.User), ReadCredential(args.Password, args.Identity));
-        var report = await operations.ScaleOutAsync(request, args.Globals.Reach(), plan => Confirm(plan, args.Yes), Progress(), cancellationToken);
-        return Report(report, args.Globals.Format);
+        return await GuardedAsync(args.Name, "scale-out", args.Force, async () =>
+            Report(await operations.ScaleOutAsync(request, args.Globals.Reach(), plan => Confirm(plan, args.Yes), Progress(), cancellationToken), args.Globals.Format));
     }
 
     public async Task<int> ScaleInAsync(SelectArguments args, bool yes, CancellationToken cancellationToken)
     {
-        var report = await operations.ScaleInAsync(args.Name, args.Filter.Nodes, args.Globals.Reach(), plan => Confirm(plan, yes), Progress(), cancellationToken);
-        return Report(report, args.Globals.Format);
+        _ = store.Load(args.Name);
+        return await GuardedAsync(args.Name, "scale-in", args.Force, async () =>
+            Report(await operations.ScaleInAsync(args.Name, args.Filter.Nodes, args.Globals.Reach(), plan => Confirm(plan, yes), Progress(), cancellationToken), args.Globals.Format));
     }
 
     private string PreparingUser(string? user) => user ?? environment.GetVariable("USER") ?? "root";
@@ -80,13 +104,20 @@ public sealed class ClusterCommands(Renderer output, ClusterOperations operation
     }
 
     public async Task<int> StartAsync(SelectArguments args, CancellationToken cancellationToken) =>
-        Report(await operations.StartAsync(args.Name, args.Filter, args.Globals.Reach(), Progress(), cancellationToken), args.Globals.Format);
+        await Existing(args.Name, "start", args.Force, async () => Report(await operations.StartAsync(args.Name, args.Filter, args.Globals.Reach(), Progress(), cancellationToken), args.Globals.Format));
 
     public async Task<int> StopAsync(SelectArguments args, CancellationToken cancellationToken) =>
-        Report(await operations.StopAsync(args.Name, args.Filter, args.Globals.Reach(), Progress(), cancellationToken), args.Globals.Format);
+        await Existing(args.Name, "stop", args.Force, async () => Report(await operations.StopAsync(args.Name, args.Filter, args.Globals.Reach(), Progress(), cancellationToken), args.Globals.Format));
 
     public async Task<int> RestartAsync(SelectArguments args, CancellationToken cancellationToken) =>
-        Report(await operations.RestartAsync(args.Name, args.Filter, args.Globals.Reach(), Progress(), cancellationToken), args.Globals.Format);
+        await Existing(args.Name, "restart", args.Force, async () => Report(await operations.RestartAsync(args.Name, args.Filter, args.Globals.Reach(), Progress(), cancellationToken), args.Globals.Format));
+
+    /// <summary>A mutating verb on a cluster that must exist (checked before anything is written).</summary>
+    private Task<int> Existing(string name, string operation, bool force, Func<Task<int>> body)
+    {
+        _ = store.Load(name);
+        return GuardedAsync(name, operation, force, body);
+    }
 
     public async Task<int> DestroyAsync(SelectArguments args, bool yes, bool force, CancellationToken cancellationToken)
     {
@@ -97,7 +128,7 @@ public sealed class ClusterCommands(Renderer output, ClusterOperations operation
             return ExitCodes.Failure;
         }
 
-        return Report(await operations.DestroyAsync(args.Name, force, args.Globals.Reach(), Progress(), cancellationToken), args.Globals.Format);
+        return await GuardedAsync(args.Name, "destroy", force, async () => Report(await operations.DestroyAsync(args.Name, force, args.Globals.Reach(), Progress(), cancellationToken), args.Globals.Format));
     }
 
     public async Task<int> UpgradeAsync(UpgradeArguments args, CancellationToken cancellationToken)
@@ -125,8 +156,33 @@ public sealed class ClusterCommands(Renderer output, ClusterOperations operation
         }
 
         var request = new UpgradeRequest(args.Name, args.Version, components.ToImmutable(), args.Batch);
-        var plan = operations.PlanUpgrade(request);
-        output.Line($"Upgrade plan for {args.Name}:");
+        if (args.DryRun)
+        {
+            return PrintUpgradePlan(operations.PlanUpgrade(request), args.Name, dryRun: true) ?? ExitCodes.Success;
+        }
+
+        return await Existing(args.Name, "upgrade", args.Force, async () =>
+        {
+            var plan = operations.PlanUpgrade(request);
+            if (PrintUpgradePlan(plan, args.Name, dryRun: false) is { } early)
+            {
+                return early;
+            }
+
+            if (!args.Yes && !Ask($"Upgrade {plan.Steps.Length} instance(s) of {args.Name}?"))
+            {
+                output.Note("upgrade cancelled; nothing was changed");
+                return ExitCodes.Failure;
+            }
+
+            return Report(await operations.UpgradeAsync(request, plan, args.Globals.Reach(), Progress(), cancellationToken), args.Globals.Format);
+        });
+    }
+
+    /// <summary>Prints an upgrade plan; returns an exit code when there is nothing more to do.</summary>
+    private int? PrintUpgradePlan(UpgradePlan plan, string name, bool dryRun)
+    {
+        output.Line($"Upgrade plan for {name}:");
         foreach (var step in plan.Steps)
         {
             output.Line($"  batch {step.Batch}: {step.Role,-18} {step.Id,-22} {step.From} -> {step.To}");
@@ -143,19 +199,13 @@ public sealed class ClusterCommands(Renderer output, ClusterOperations operation
             return ExitCodes.Success;
         }
 
-        if (args.DryRun)
+        if (dryRun)
         {
             output.Line("dry run: nothing was changed");
             return ExitCodes.Success;
         }
 
-        if (!args.Yes && !Ask($"Upgrade {plan.Steps.Length} instance(s) of {args.Name}?"))
-        {
-            output.Note("upgrade cancelled; nothing was changed");
-            return ExitCodes.Failure;
-        }
-
-        return Report(await operations.UpgradeAsync(request, plan, args.Globals.Reach(), Progress(), cancellationToken), args.Globals.Format);
+        return null;
     }
 
     public async Task<int> PatchAsync(SelectArguments args, string? package, string batch, bool rollback, CancellationToken cancellationToken)
@@ -172,7 +222,7 @@ public sealed class ClusterCommands(Renderer output, ClusterOperations operation
                 throw new ClusterException(ClusterException.BadInput, "--rollback restores the build that ran before the patch; give no PACKAGE with it.");
             }
 
-            return Report(await operations.UnpatchAsync(args.Name, args.Filter, args.Globals.Reach(), Progress(), cancellationToken), args.Globals.Format);
+            return await Existing(args.Name, "patch", args.Force, async () => Report(await operations.UnpatchAsync(args.Name, args.Filter, args.Globals.Reach(), Progress(), cancellationToken), args.Globals.Format));
         }
 
         if (package is null)
@@ -181,7 +231,7 @@ public sealed class ClusterCommands(Renderer output, ClusterOperations operation
         }
 
         var request = new PatchRequest(args.Name, Resolve(package), args.Filter, batch);
-        return Report(await operations.PatchAsync(request, args.Globals.Reach(), Progress(), cancellationToken), args.Globals.Format);
+        return await Existing(args.Name, "patch", args.Force, async () => Report(await operations.PatchAsync(request, args.Globals.Reach(), Progress(), cancellationToken), args.Globals.Format));
     }
 
     public async Task<int> VerifyAsync(SelectArguments args, CancellationToken cancellationToken)
@@ -326,6 +376,9 @@ public sealed class ClusterCommands(Renderer output, ClusterOperations operation
 
             output.Show(table);
             var bad = report.Outcomes.Where(o => o.Status is OutcomeStatus.Failed or OutcomeStatus.Unreachable).ToList();
+            _summary = bad.Count == 0
+                ? $"{report.Outcomes.Length} ok, verified"
+                : $"failed on {bad.Count} of {report.Outcomes.Length}: {string.Join(", ", bad.Select(b => $"{b.Id} ({b.Status})"))}";
             output.Line(bad.Count == 0
                 ? $"{report.Operation} {report.Cluster}: {report.Outcomes.Length} ok, verified on the hosts"
                 : $"{report.Operation} {report.Cluster}: FAILED on {bad.Count} of {report.Outcomes.Length}: {string.Join(", ", bad.Select(b => $"{b.Id} ({b.Status})"))}");

@@ -161,11 +161,14 @@ public static class CommandTree
             root.Subcommands.Add(command);
         }
 
-        root.Subcommands.Add(BuildCluster(cluster, format));
+        var io = services.GetRequiredService<IOContext>();
+        Task<int> Rerun(string[] args, CancellationToken ct) =>
+            root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = io.Out, Error = io.Error, EnableDefaultExceptionHandler = false }, ct);
+        root.Subcommands.Add(BuildCluster(cluster, format, Rerun));
         return root;
     }
 
-    private static Command BuildCluster(ClusterCommands cluster, Func<Option<string>> format)
+    private static Command BuildCluster(ClusterCommands cluster, Func<Option<string>> format, Func<string[], CancellationToken, Task<int>> rerun)
     {
         var command = new Command("cluster", "Deploy and operate clusters over SSH and systemd (TiUP's `tiup cluster` verbs and flags).");
         var ssh = new Option<string>("--ssh") { Description = "SSH transport: builtin (in-process) or system (the ssh client, honours ~/.ssh/config).", DefaultValueFactory = _ => "builtin", Recursive = true }.AcceptOnlyFromAmong("builtin", "system");
@@ -184,6 +187,7 @@ public static class CommandTree
         var roles = () => new Option<string[]>("--role", "-R") { Description = "Only instances of these roles (comma-separated or repeated).", AllowMultipleArgumentsPerToken = true };
         var nodes = () => new Option<string[]>("--node", "-N") { Description = "Only these instances (host:port) or hosts.", AllowMultipleArgumentsPerToken = true };
         var name = () => new Argument<string>("NAME") { Description = "Cluster name." };
+        var forced = () => new Option<bool>("--force") { Description = "Start even though an earlier operation on this cluster was interrupted (it is marked failed; `tug cluster replay` can still resume it)." };
 
         {
             var n = name();
@@ -193,8 +197,9 @@ public static class CommandTree
             var identity = new Option<string?>("--identity_file", "-i") { Description = "Its private key (default ~/.ssh/id_rsa)." };
             var password = new Option<bool>("--password", "-p") { Description = "Log in with a password instead of a key; it is read from the first line of standard input and never logged." };
             var y = yes();
-            var deploy = new Command("deploy", "Deploy a cluster: prepare hosts, verify packages on them, install units, start, health-check, and verify what runs.") { n, version, topology, user, identity, password, y };
-            deploy.SetAction((p, ct) => cluster.DeployAsync(new DeployArguments(p.GetValue(n)!, p.GetValue(version)!, p.GetValue(topology)!, p.GetValue(user), p.GetValue(identity), p.GetValue(y), Globals(p)) { Password = p.GetValue(password) }, ct));
+            var f = forced();
+            var deploy = new Command("deploy", "Deploy a cluster: prepare hosts, verify packages on them, install units, start, health-check, and verify what runs.") { n, version, topology, user, identity, password, y, f };
+            deploy.SetAction((p, ct) => cluster.DeployAsync(new DeployArguments(p.GetValue(n)!, p.GetValue(version)!, p.GetValue(topology)!, p.GetValue(user), p.GetValue(identity), p.GetValue(y), Globals(p)) { Password = p.GetValue(password), Force = p.GetValue(f) }, ct));
             command.Subcommands.Add(deploy);
 
             var so = name();
@@ -203,11 +208,12 @@ public static class CommandTree
             var soIdentity = new Option<string?>("--identity_file", "-i") { Description = "Its private key (default ~/.ssh/id_rsa)." };
             var soPassword = new Option<bool>("--password", "-p") { Description = "Log in with a password read from the first line of standard input." };
             var soYes = yes();
+            var soForce = forced();
             var scaleOut = new Command("scale-out", "Add instances at the versions pinned in the cluster (monitoring agents on new hosts too); new etcd members join the running cluster; Prometheus' targets follow; everything touched is verified.")
             {
-                so, file, soUser, soIdentity, soPassword, soYes,
+                so, file, soUser, soIdentity, soPassword, soYes, soForce,
             };
-            scaleOut.SetAction((p, ct) => cluster.ScaleOutAsync(new DeployArguments(p.GetValue(so)!, string.Empty, p.GetValue(file)!, p.GetValue(soUser), p.GetValue(soIdentity), p.GetValue(soYes), Globals(p)) { Password = p.GetValue(soPassword) }, ct));
+            scaleOut.SetAction((p, ct) => cluster.ScaleOutAsync(new DeployArguments(p.GetValue(so)!, string.Empty, p.GetValue(file)!, p.GetValue(soUser), p.GetValue(soIdentity), p.GetValue(soYes), Globals(p)) { Password = p.GetValue(soPassword), Force = p.GetValue(soForce) }, ct));
             command.Subcommands.Add(scaleOut);
 
             var si = name();
@@ -215,8 +221,9 @@ public static class CommandTree
             siNodes.Description = "Instances to remove (host:port), comma-separated or repeated.";
             siNodes.Required = true;
             var siYes = yes();
-            var scaleIn = new Command("scale-in", "Remove instances: etcd members leave the cluster first, units and directories are removed and checked gone, agents leave with a host's last instance, Prometheus' targets follow.") { si, siNodes, siYes };
-            scaleIn.SetAction((p, ct) => cluster.ScaleInAsync(new SelectArguments(p.GetValue(si)!, [], p.GetValue(siNodes) ?? [], Globals(p)), p.GetValue(siYes), ct));
+            var siForce = forced();
+            var scaleIn = new Command("scale-in", "Remove instances: etcd members leave the cluster first, units and directories are removed and checked gone, agents leave with a host's last instance, Prometheus' targets follow.") { si, siNodes, siYes, siForce };
+            scaleIn.SetAction((p, ct) => cluster.ScaleInAsync(new SelectArguments(p.GetValue(si)!, [], p.GetValue(siNodes) ?? [], Globals(p)) { Force = p.GetValue(siForce) }, p.GetValue(siYes), ct));
             command.Subcommands.Add(scaleIn);
         }
 
@@ -232,13 +239,15 @@ public static class CommandTree
             var r = roles();
             var nd = nodes();
             var sub = new Command(verb, description) { n, r, nd };
+            var f = forced();
             if (verb != "display")
             {
                 // Accepted on every mutating verb for scripts written for TiUP; these verbs do not ask.
                 sub.Options.Add(yes());
+                sub.Options.Add(f);
             }
 
-            sub.SetAction((p, ct) => run(new SelectArguments(p.GetValue(n)!, p.GetValue(r) ?? [], p.GetValue(nd) ?? [], Globals(p)), ct));
+            sub.SetAction((p, ct) => run(new SelectArguments(p.GetValue(n)!, p.GetValue(r) ?? [], p.GetValue(nd) ?? [], Globals(p)) { Force = verb != "display" && p.GetValue(f) }, ct));
             command.Subcommands.Add(sub);
         }
 
@@ -251,12 +260,13 @@ public static class CommandTree
             var batch = new Option<string>("--batch") { Description = "Instances per batch of a role: a count or a percentage (25%).", DefaultValueFactory = _ => "1" };
             var dryRun = new Option<bool>("--dry-run") { Description = "Print the plan and stop." };
             var y = yes();
+            var f = forced();
             var upgrade = new Command("upgrade", "Upgrade rolling and verified: stage new packages on every host first, switch instance by instance, health-gate each, roll back an instance that fails and stop there.")
             {
-                n, version, component, nodeExporter, blackbox, batch, dryRun, y,
+                n, version, component, nodeExporter, blackbox, batch, dryRun, y, f,
             };
             upgrade.SetAction((p, ct) => cluster.UpgradeAsync(
-                new UpgradeArguments(p.GetValue(n)!, p.GetValue(version), p.GetValue(component) ?? [], p.GetValue(nodeExporter), p.GetValue(blackbox), p.GetValue(batch)!, p.GetValue(dryRun), p.GetValue(y), Globals(p)), ct));
+                new UpgradeArguments(p.GetValue(n)!, p.GetValue(version), p.GetValue(component) ?? [], p.GetValue(nodeExporter), p.GetValue(blackbox), p.GetValue(batch)!, p.GetValue(dryRun), p.GetValue(y), Globals(p)) { Force = p.GetValue(f) }, ct));
             command.Subcommands.Add(upgrade);
         }
 
@@ -267,12 +277,29 @@ public static class CommandTree
             var nd = nodes();
             var batch = new Option<string>("--batch") { Description = "Instances per batch: a count or a percentage (25%).", DefaultValueFactory = _ => "1" };
             var rollback = new Option<bool>("--rollback") { Description = "Restore the build the selected instances ran before their patch." };
+            var f = forced();
             var patch = new Command("patch", "Replace a component's executable with a hot-fix build, rolling, health-gated, verified and rolled back on failure; `--rollback` restores the previous build. Display marks patched instances.")
             {
-                n, package, r, nd, batch, rollback, yes(),
+                n, package, r, nd, batch, rollback, yes(), f,
             };
-            patch.SetAction((p, ct) => cluster.PatchAsync(new SelectArguments(p.GetValue(n)!, p.GetValue(r) ?? [], p.GetValue(nd) ?? [], Globals(p)), p.GetValue(package), p.GetValue(batch)!, p.GetValue(rollback), ct));
+            patch.SetAction((p, ct) => cluster.PatchAsync(new SelectArguments(p.GetValue(n)!, p.GetValue(r) ?? [], p.GetValue(nd) ?? [], Globals(p)) { Force = p.GetValue(f) }, p.GetValue(package), p.GetValue(batch)!, p.GetValue(rollback), ct));
             command.Subcommands.Add(patch);
+        }
+
+        {
+            var n = name();
+            var id = new Argument<string?>("ID") { Description = "The operation to resume (see `tug cluster audit`); default: the cluster's last interrupted or failed one.", Arity = ArgumentArity.ZeroOrOne };
+            var replay = new Command("replay", "Resume an interrupted or failed operation from its journal: steps done before are checked on the hosts, never run again; the rest runs as the original command would.") { n, id };
+            replay.SetAction((p, ct) => cluster.ReplayAsync(p.GetValue(n)!, p.GetValue(id), args => rerun(args, ct)));
+            command.Subcommands.Add(replay);
+        }
+
+        {
+            var id = new Argument<string?>("ID") { Description = "Show one operation with its journal's steps.", Arity = ArgumentArity.ZeroOrOne };
+            var verify = new Option<bool>("--verify") { Description = "Check the hash chain: exit 1, naming each record, when a record was edited, removed or reordered." };
+            var auditCommand = new Command("audit", "List the operations run on this control machine with their outcome (hash-chained log under $TUG_HOME/audit; secrets are never recorded).") { id, verify };
+            auditCommand.SetAction(p => cluster.Audit(p.GetValue(id), p.GetValue(verify), p.GetValue(fmt)!));
+            command.Subcommands.Add(auditCommand);
         }
 
         {

@@ -105,7 +105,17 @@ public sealed partial class ClusterOperations
                     var list = new List<InstanceOutcome>();
                     foreach (var i in members.Where(i => i.ManageHost == host))
                     {
-                        list.Add(await SwitchInstanceAsync(request.Name, current, i, targets[i.Id], next[i.Id], remote, reach, progress, ct).ConfigureAwait(false));
+                        var step = $"switch {i.Id}";
+                        if (Resumed(step) && await AlreadySwitchedAsync(current, i, targets[i.Id], next[i.Id], remote, reach, ct).ConfigureAwait(false) is { } done)
+                        {
+                            list.Add(done);
+                            continue;
+                        }
+
+                        Planned(step, $"{records[i.Id].Label} -> {next[i.Id].Label}");
+                        var outcome = await SwitchInstanceAsync(request.Name, current, i, targets[i.Id], next[i.Id], remote, reach, progress, ct).ConfigureAwait(false);
+                        Finish(step, outcome);
+                        list.Add(outcome);
                     }
 
                     return list;

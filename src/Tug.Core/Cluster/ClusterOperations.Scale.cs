@@ -37,6 +37,17 @@ public sealed partial class ClusterOperations
     public async Task<OperationReport> ScaleOutAsync(ScaleOutRequest request, Reach reach, Func<ScalePlan, bool> confirm, IProgress<OperationEvent>? progress, CancellationToken cancellationToken)
     {
         var meta = store.Load(request.Name);
+        if (Resumed("install") && Journal is not null
+            && OperationJournal.Read(store.Directory(request.Name), Journal.Id)?.Steps.LastOrDefault(s => s is { Step: "install", State: StepState.Done })?.Detail is { } installedIds)
+        {
+            // A replay after the new instances were installed and recorded: join, start and refresh what is not done.
+            var ids = installedIds.Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
+            await using var resumed = await OpenAsync(request.Name, meta, reach, progress, cancellationToken).ConfigureAwait(false);
+            var others = meta.Topology.Instances.Where(i => !ids.Contains(i.Id)).ToImmutableArray();
+            var drift = await FileDriftAsync(request.Name, meta, resumed, others, reach, cancellationToken).ConfigureAwait(false);
+            return await StartAddedAsync(request.Name, meta, meta, resumed, [.. meta.Topology.Instances.Where(i => ids.Contains(i.Id))], [.. others.Where(i => drift[i.Id].Any())], reach, progress, cancellationToken).ConfigureAwait(false);
+        }
+
         var merged = TopologyLoader.LoadScaleOut(request.TopologyFile, meta.Topology);
         var existing = meta.Topology.Instances.Select(i => i.Id).ToHashSet(StringComparer.Ordinal);
         var existingHosts = meta.Topology.ManageHosts.ToHashSet(StringComparer.Ordinal);
@@ -126,16 +137,27 @@ public sealed partial class ClusterOperations
 
         next = next with { Tug = next.Tug with { HostKeys = pins.Snapshot() } };
         store.Save(request.Name, next);
+        Journal?.Done("install", string.Join(',', added.Select(i => i.Id)));
+        return await StartAddedAsync(request.Name, meta, next, sessions, added, refreshed, reach, progress, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Scale-out after the install: etcd members join one by one, the other new instances start, the configuration that follows the topology is rewritten.</summary>
+    private async Task<OperationReport> StartAddedAsync(string name, ClusterMeta meta, ClusterMeta next, HostSessions sessions, ImmutableArray<InstanceSpec> added, ImmutableArray<InstanceSpec> refreshed, Reach reach, IProgress<OperationEvent>? progress, CancellationToken cancellationToken)
+    {
+        var joining = added.Where(i => i.Role == Roles.Etcd).Select(i => i.Id).ToHashSet(StringComparer.Ordinal);
 
         // 5. New etcd members join one at a time: announced to the running cluster, started, the cluster healthy again.
         var outcomes = new List<InstanceOutcome>();
         foreach (var member in added.Where(i => joining.Contains(i.Id)))
         {
-            var announced = await ChangeEtcdMembershipAsync(meta, sessions, member, add: true, reach, progress, cancellationToken).ConfigureAwait(false);
+            var staying = meta with { Topology = meta.Topology.Without([member.Id]) };
+            Planned($"etcd-join {member.Id}");
+            var announced = await ChangeEtcdMembershipAsync(staying, sessions, member, add: true, reach, progress, cancellationToken).ConfigureAwait(false);
+            Finish($"etcd-join {member.Id}", announced);
             if (announced.Status != OutcomeStatus.Ok)
             {
                 outcomes.Add(announced);
-                return new OperationReport("scale-out", request.Name, [.. outcomes, .. added.Where(i => i.Id != member.Id && !outcomes.Any(o => o.Id == i.Id))
+                return new OperationReport("scale-out", name, [.. outcomes, .. added.Where(i => i.Id != member.Id && !outcomes.Any(o => o.Id == i.Id))
                     .Select(i => new InstanceOutcome(i.Id, i.Role, i.ManageHost, OutcomeStatus.Skipped, "installed, not started: the scale-out stopped at an etcd member"))]);
             }
 
@@ -143,7 +165,7 @@ public sealed partial class ClusterOperations
             outcomes.AddRange(started);
             if (started.Any(o => o.Status != OutcomeStatus.Ok))
             {
-                return new OperationReport("scale-out", request.Name, [.. outcomes]);
+                return new OperationReport("scale-out", name, [.. outcomes]);
             }
         }
 
@@ -151,8 +173,8 @@ public sealed partial class ClusterOperations
         outcomes.AddRange(await StartInstancesAsync(next, sessions, [.. added.Where(i => !joining.Contains(i.Id))], reach, progress, cancellationToken).ConfigureAwait(false));
 
         // 7. Instances whose configuration follows the topology (Prometheus' targets, etcd's member list).
-        outcomes.AddRange(await RefreshAsync(request.Name, next, sessions, [.. refreshed, .. added.Where(i => joining.Contains(i.Id))], reach, progress, cancellationToken).ConfigureAwait(false));
-        return new OperationReport("scale-out", request.Name, [.. outcomes]);
+        outcomes.AddRange(await RefreshAsync(name, next, sessions, [.. refreshed, .. added.Where(i => joining.Contains(i.Id))], reach, progress, cancellationToken).ConfigureAwait(false));
+        return new OperationReport("scale-out", name, [.. outcomes]);
     }
 
     /// <summary>
@@ -167,6 +189,17 @@ public sealed partial class ClusterOperations
         if (nodes.IsEmpty)
         {
             throw new ClusterException(ClusterException.BadInput, "Name the instances to remove with -N host:port.", "See the instance IDs with `tug cluster display " + name + "`.");
+        }
+
+        // On a replay, instances an earlier run removed (and recorded) are gone from the metadata: only the refresh is left for them.
+        var removedBefore = nodes.Where(n => meta.Topology.Find(n) is null && Resumed($"remove {n}")).ToList();
+        nodes = [.. nodes.Except(removedBefore)];
+        if (nodes.IsEmpty && removedBefore.Count > 0)
+        {
+            await using var resumed = await OpenAsync(name, meta, reach, progress, cancellationToken).ConfigureAwait(false);
+            var drift = await FileDriftAsync(name, meta, resumed, meta.Topology.Instances, reach, cancellationToken).ConfigureAwait(false);
+            return new OperationReport("scale-in", name, [.. removedBefore.Select(n => new InstanceOutcome(n, "-", "-", OutcomeStatus.Ok, "removed before the interruption")),
+                .. await RefreshAsync(name, meta, resumed, [.. meta.Topology.Instances.Where(i => drift[i.Id].Any())], reach, progress, cancellationToken).ConfigureAwait(false)]);
         }
 
         foreach (var node in nodes)
@@ -213,7 +246,9 @@ public sealed partial class ClusterOperations
         var outcomes = new List<InstanceOutcome>();
         foreach (var member in removed.Where(i => i.Role == Roles.Etcd))
         {
+            Planned($"etcd-leave {member.Id}");
             var left = await ChangeEtcdMembershipAsync(next, sessions, member, add: false, reach, progress, cancellationToken).ConfigureAwait(false);
+            Finish($"etcd-leave {member.Id}", left);
             if (left.Status != OutcomeStatus.Ok)
             {
                 return new OperationReport("scale-in", name, [left, .. removed.Where(i => i.Id != member.Id).Select(i => new InstanceOutcome(i.Id, i.Role, i.ManageHost, OutcomeStatus.Skipped, "not removed: an etcd member could not leave"))]);
@@ -222,6 +257,11 @@ public sealed partial class ClusterOperations
 
         // 2. Stop and remove, proving nothing is left; the cluster key leaves hosts that keep no instance.
         var publicKey = File.Exists(store.KeyFile(name) + ".pub") ? (await File.ReadAllTextAsync(store.KeyFile(name) + ".pub", cancellationToken).ConfigureAwait(false)).Trim() : string.Empty;
+        foreach (var i in removed)
+        {
+            Planned($"remove {i.Id}");
+        }
+
         var results = await sessions.ForEachAsync(removed.Select(i => i.ManageHost), reach.Concurrency, async (host, remote, ct) =>
         {
             var onHost = removed.Where(i => i.ManageHost == host).ToList();
@@ -233,6 +273,11 @@ public sealed partial class ClusterOperations
         }, (host, e) => [.. removed.Where(i => i.ManageHost == host).Select(i => new InstanceOutcome(i.Id, i.Role, host, OutcomeStatus.Failed, e.Message))], cancellationToken).ConfigureAwait(false);
         outcomes.AddRange(results.SelectMany(r => r));
         var gone = outcomes.Where(o => o.Status == OutcomeStatus.Ok).Select(o => o.Id).ToHashSet(StringComparer.Ordinal);
+        foreach (var outcome in outcomes.Where(o => removed.Any(i => i.Id == o.Id)))
+        {
+            Finish($"remove {outcome.Id}", outcome);
+        }
+
         var failedRemovals = removed.Where(i => !gone.Contains(i.Id)).Select(i => i.Id).ToList();
         if (failedRemovals.Count > 0)
         {

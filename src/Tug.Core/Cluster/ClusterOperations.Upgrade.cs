@@ -96,9 +96,22 @@ public sealed partial class ClusterOperations
 
         // 1. Stage every new package on every host, verified there, before touching anything that runs.
         phase = clock.Start();
-        var staged = await sessions.ForEachAsync(moving.Select(i => i.ManageHost), reach.Concurrency, async (host, remote, ct) =>
+        // On a replay, an instance an earlier run switched is not staged again, and a host staged before is only checked.
+        var pending = moving.Where(i => !Resumed($"switch {i.Id}")).ToImmutableArray();
+        var staged = await sessions.ForEachAsync(pending.Select(i => i.ManageHost), reach.Concurrency, async (host, remote, ct) =>
         {
-            var onHost = moving.Where(i => i.ManageHost == host).ToList();
+            var onHost = pending.Where(i => i.ManageHost == host).ToList();
+            var step = $"stage {host}";
+            if (Resumed(step))
+            {
+                var check = string.Concat(onHost.Select(i => EntryCheck(targets[i.Id], $"{StageDirectory(i, targets[i.Id])}/{targets[i.Id].Entry}")));
+                if ((await remote.RunAsync("set -e\n" + check, new RunOptions(Sudo: true, Timeout: reach.WaitTimeout), ct).ConfigureAwait(false)).Ok)
+                {
+                    return new InstanceOutcome(host, "host", host, OutcomeStatus.Ok, "staged before the interruption; checked");
+                }
+            }
+
+            Planned(step);
             foreach (var package in onHost.Select(i => targets[i.Id]).DistinctBy(p => p.TarballSha256))
             {
                 progress?.Report(new OperationEvent(host, null, "stage", Path.GetFileName(package.Path)));
@@ -116,7 +129,9 @@ public sealed partial class ClusterOperations
             }
 
             var result = await remote.RunAsync(script.ToString(), new RunOptions(Sudo: true, Timeout: reach.WaitTimeout), ct).ConfigureAwait(false);
-            return new InstanceOutcome(host, "host", host, result.Ok ? OutcomeStatus.Ok : OutcomeStatus.Failed, result.Ok ? "staged" : $"staging failed: {result.Stderr.Trim()}");
+            var outcome = new InstanceOutcome(host, "host", host, result.Ok ? OutcomeStatus.Ok : OutcomeStatus.Failed, result.Ok ? "staged" : $"staging failed: {result.Stderr.Trim()}");
+            Finish(step, outcome);
+            return outcome;
         }, (host, e) => new InstanceOutcome(host, "host", host, OutcomeStatus.Failed, e.Message), cancellationToken).ConfigureAwait(false);
         clock.Record("stage", null, phase);
         if (staged.Any(s => s.Status != OutcomeStatus.Ok))
@@ -145,7 +160,17 @@ public sealed partial class ClusterOperations
                 var list = new List<InstanceOutcome>();
                 foreach (var i in instances.Where(i => i.ManageHost == host))
                 {
-                    list.Add(await SwitchInstanceAsync(request.Name, current, i, targets[i.Id], Record(targets[i.Id]), remote, reach, progress, ct, clock, number).ConfigureAwait(false));
+                    var step = $"switch {i.Id}";
+                    if (Resumed(step) && await AlreadySwitchedAsync(current, i, targets[i.Id], Record(targets[i.Id]), remote, reach, ct).ConfigureAwait(false) is { } done)
+                    {
+                        list.Add(done);
+                        continue;
+                    }
+
+                    Planned(step, $"{current.Tug.Instances.GetValueOrDefault(i.Id)?.Label} -> {targets[i.Id].Version}");
+                    var outcome = await SwitchInstanceAsync(request.Name, current, i, targets[i.Id], Record(targets[i.Id]), remote, reach, progress, ct, clock, number).ConfigureAwait(false);
+                    Finish(step, outcome);
+                    list.Add(outcome);
                 }
 
                 return list;
@@ -197,6 +222,25 @@ public sealed partial class ClusterOperations
     }
 
     private static string Sha(string content) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(content)));
+
+    /// <summary>
+    /// On a replay: an Ok outcome when an earlier run switched the instance and it still runs the new build, healthy and
+    /// verified (it is not restarted); null when it must be switched again.
+    /// </summary>
+    private async Task<InstanceOutcome?> AlreadySwitchedAsync(ClusterMeta meta, InstanceSpec instance, ResolvedPackage target, DeployedInstance next, IRemoteHost remote, Reach reach, CancellationToken cancellationToken)
+    {
+        var after = meta with { Tug = meta.Tug with { Instances = meta.Tug.Instances.SetItem(instance.Id, next) } };
+        var status = await ProbeOneAsync(after, remote, instance, reach, cancellationToken).ConfigureAwait(false);
+        if (status is not { Verified: true, Status: "Up" } || (!next.Patched && status.Version != next.Version))
+        {
+            return null;
+        }
+
+        var health = await HealthAsync(instance, reach with { WaitTimeout = TimeSpan.FromSeconds(10) }, cancellationToken).ConfigureAwait(false);
+        return health.Status == OutcomeStatus.Ok
+            ? health with { Message = $"switched to {target.Version} before the interruption: running {status.Version}, healthy, verified; not restarted" }
+            : null;
+    }
 
     /// <summary>What the metadata records for an instance verified on a package.</summary>
     private static DeployedInstance Record(ResolvedPackage package) => new(package.Version, package.Entry, package.EntrySha256, false);

@@ -33,11 +33,43 @@ public sealed partial class ClusterOperations(ClusterStore store, IPackageSource
 {
     private const string TugVersion = "tug 0.1.0";
 
+    /// <summary>
+    /// The journal of the operation in progress, set by the caller that holds the cluster's lock. Each step is recorded
+    /// in it (planned before it runs, then done or failed); when it is a resumed journal (<c>tug cluster replay</c>),
+    /// steps it records as done are checked on the hosts instead of being run again.
+    /// </summary>
+    public OperationJournal? Journal { get; set; }
+
+    /// <summary>Whether an earlier run of this operation recorded <paramref name="step"/> as done.</summary>
+    private bool Resumed(string step) => Journal?.IsDone(step) == true;
+
+    private void Planned(string step, string? detail = null) => Journal?.Planned(step, detail);
+
+    private void Finish(string step, InstanceOutcome outcome)
+    {
+        if (outcome.Status is OutcomeStatus.Ok)
+        {
+            Journal?.Done(step, outcome.Message);
+        }
+        else if (outcome.Status is OutcomeStatus.Failed or OutcomeStatus.Unreachable)
+        {
+            Journal?.Failed(step, outcome.Message);
+        }
+    }
+
     /// <summary>Deploys a new cluster: hosts prepared, packages verified on the hosts, units installed, started, health-checked, verified.</summary>
     /// <exception cref="ClusterException">Bad input, a host unreachable before anything changed, or the operator declined.</exception>
     public async Task<OperationReport> DeployAsync(DeployRequest request, Reach reach, Func<DeployPlan, bool> confirm, IProgress<OperationEvent>? progress, CancellationToken cancellationToken)
     {
         ClusterName.Validate(request.Name);
+        if (store.Exists(request.Name) && Resumed("install"))
+        {
+            // A replay after the install was recorded: start what is not started yet, health-gated and verified.
+            var saved = store.Load(request.Name);
+            await using var resumed = await OpenAsync(request.Name, saved, reach, progress, cancellationToken).ConfigureAwait(false);
+            return new OperationReport("deploy", request.Name, await StartInstancesAsync(saved, resumed, saved.Topology.Instances, reach, progress, cancellationToken).ConfigureAwait(false));
+        }
+
         if (store.Exists(request.Name))
         {
             throw new ClusterException(ClusterException.Exists, $"Cluster '{request.Name}' already exists.",
@@ -81,8 +113,11 @@ public sealed partial class ClusterOperations(ClusterStore store, IPackageSource
             var init = await root.ForEachAsync(root.Hosts.Keys, reach.Concurrency, async (host, remote, ct) =>
             {
                 progress?.Report(new OperationEvent(host, null, "init", $"preparing user {user}"));
+                Planned($"init {host}");
                 var result = await remote.RunAsync(EnvInitScript(user, group, publicKey, request.User == user), new RunOptions(Sudo: true, Timeout: reach.WaitTimeout), ct).ConfigureAwait(false);
-                return new InstanceOutcome(host, "host", host, result.Ok ? OutcomeStatus.Ok : OutcomeStatus.Failed, result.Ok ? "deploy user ready" : result.Stderr.Trim());
+                var outcome = new InstanceOutcome(host, "host", host, result.Ok ? OutcomeStatus.Ok : OutcomeStatus.Failed, result.Ok ? "deploy user ready" : result.Stderr.Trim());
+                Finish($"init {host}", outcome);
+                return outcome;
             }, (host, e) => new InstanceOutcome(host, "host", host, OutcomeStatus.Failed, e.Message), cancellationToken).ConfigureAwait(false);
             if (init.Any(o => o.Status != OutcomeStatus.Ok))
             {
@@ -106,12 +141,16 @@ public sealed partial class ClusterOperations(ClusterStore store, IPackageSource
         };
 
         await using var sessions = await OpenAsync(request.Name, meta, reach, progress, cancellationToken).ConfigureAwait(false);
+        Planned("install");
         var installed = await InstallAsync(request.Name, meta, sessions, topology.Instances, packagesByInstance, reach, progress, cancellationToken).ConfigureAwait(false);
         store.Save(request.Name, meta with { Tug = meta.Tug with { HostKeys = pins.Snapshot() } });
-        if (installed.Any(o => o.Status != OutcomeStatus.Ok))
+        if (installed.Any(o => o.Status != OutcomeStatus.Ok) || sessions.Failures.Count > 0)
         {
+            Journal?.Failed("install", string.Join("; ", installed.Where(o => o.Status != OutcomeStatus.Ok).Select(o => $"{o.Id}: {o.Message}")));
             return new OperationReport("deploy", request.Name, [.. installed, .. Unreachable(sessions.Failures)]);
         }
+
+        Journal?.Done("install", $"{installed.Length} instance(s) installed");
 
         // 5. Start in order, health-gated, then prove what runs.
         var started = await StartInstancesAsync(meta, sessions, topology.Instances, reach, progress, cancellationToken).ConfigureAwait(false);
@@ -482,14 +521,14 @@ public sealed partial class ClusterOperations(ClusterStore store, IPackageSource
         return [.. outcomes];
     }
 
-    private static async Task<ImmutableArray<InstanceOutcome>> StopInstancesAsync(HostSessions sessions, ImmutableArray<InstanceSpec> instances, Reach reach, IProgress<OperationEvent>? progress, CancellationToken cancellationToken) =>
+    private async Task<ImmutableArray<InstanceOutcome>> StopInstancesAsync(HostSessions sessions, ImmutableArray<InstanceSpec> instances, Reach reach, IProgress<OperationEvent>? progress, CancellationToken cancellationToken) =>
         [.. await SystemctlByRoleAsync("stop", sessions, instances, reach, progress, (_, _) => Task.CompletedTask, cancellationToken).ConfigureAwait(false)];
 
     /// <summary>
     /// Starts (in start order) or stops (in reverse) the instances role by role: one script per host runs systemctl and
     /// waits for the ports to open or close; <paramref name="afterRole"/> may refine the outcomes of a role before the next.
     /// </summary>
-    private static async Task<List<InstanceOutcome>> SystemctlByRoleAsync(
+    private async Task<List<InstanceOutcome>> SystemctlByRoleAsync(
         string action,
         HostSessions sessions,
         ImmutableArray<InstanceSpec> instances,
@@ -504,17 +543,31 @@ public sealed partial class ClusterOperations(ClusterStore store, IPackageSource
         foreach (var group in starting ? groups.OrderBy(g => Roles.StartIndex(g.Key)) : groups.OrderByDescending(g => Roles.StartIndex(g.Key)))
         {
             var members = group.ToList();
-            var results = await sessions.ForEachAsync(members.Select(m => m.ManageHost), reach.Concurrency, async (host, remote, ct) =>
+
+            // On a replay, what an earlier run did is not done again; a start done before is still health-checked and verified.
+            var earlier = members.Where(m => Resumed($"{action} {m.Id}")).Select(m => new InstanceOutcome(m.Id, m.Role, m.ManageHost, OutcomeStatus.Ok, $"{(starting ? "started" : "stopped")} before the interruption; not done again")).ToList();
+            var pending = members.Where(m => !earlier.Any(e => e.Id == m.Id)).ToList();
+            foreach (var m in pending)
             {
-                var onHost = members.Where(m => m.ManageHost == host).ToList();
+                Planned($"{action} {m.Id}");
+            }
+
+            var results = await sessions.ForEachAsync(pending.Select(m => m.ManageHost), reach.Concurrency, async (host, remote, ct) =>
+            {
+                var onHost = pending.Where(m => m.ManageHost == host).ToList();
                 var units = string.Join(' ', onHost.Select(i => i.UnitName));
                 progress?.Report(new OperationEvent(host, null, action, units));
                 var script = (starting ? $"systemctl daemon-reload; systemctl start {units}\n" : $"systemctl stop {units}\n") + WaitScript(onHost, listening: starting, reach.WaitTimeout);
                 var result = await remote.RunAsync(script, new RunOptions(Sudo: true, Timeout: reach.WaitTimeout + TimeSpan.FromSeconds(30)), ct).ConfigureAwait(false);
                 return onHost.Select(i => WaitOutcome(i, result, starting ? "listening" : "stopped")).ToList();
-            }, (host, e) => [.. members.Where(m => m.ManageHost == host).Select(i => new InstanceOutcome(i.Id, i.Role, host, OutcomeStatus.Failed, e.Message))], cancellationToken).ConfigureAwait(false);
-            var flat = results.SelectMany(r => r).ToList();
+            }, (host, e) => [.. pending.Where(m => m.ManageHost == host).Select(i => new InstanceOutcome(i.Id, i.Role, host, OutcomeStatus.Failed, e.Message))], cancellationToken).ConfigureAwait(false);
+            var flat = results.SelectMany(r => r).Concat(earlier).ToList();
             await afterRole(members, flat).ConfigureAwait(false);
+            foreach (var outcome in flat.Where(o => !earlier.Any(e => e.Id == o.Id)))
+            {
+                Finish($"{action} {outcome.Id}", outcome);
+            }
+
             outcomes.AddRange(flat);
         }
 
