@@ -169,6 +169,7 @@ public sealed partial class ClusterOperations
 
                     Planned(step, $"{current.Tug.Instances.GetValueOrDefault(i.Id)?.Label} -> {targets[i.Id].Version}");
                     var outcome = await SwitchInstanceAsync(request.Name, current, i, targets[i.Id], Record(targets[i.Id]), remote, reach, progress, ct, clock, number).ConfigureAwait(false);
+                    clock.Announce(i, number);
                     Finish(step, outcome);
                     list.Add(outcome);
                 }
@@ -515,7 +516,8 @@ public sealed partial class ClusterOperations
 
 /// <summary>
 /// Times the phases of one operation with the injected clock: each is kept for the report and also announced as a
-/// progress event (step <c>timing</c>, <c>phase=NAME [batch=N] seconds=S</c>) as it ends.
+/// progress event (step <c>timing</c>): an operation's or a batch's phase as it ends (<c>phase=NAME [batch=N] seconds=S</c>),
+/// an instance's phases in one line once it is done (<c>batch=N restart=S switch=S health=S verify=S</c>).
 /// </summary>
 internal sealed class PhaseClock(TimeProvider time, IProgress<OperationEvent>? progress)
 {
@@ -531,8 +533,19 @@ internal sealed class PhaseClock(TimeProvider time, IProgress<OperationEvent>? p
     {
         var timing = new PhaseTiming(phase, batch, instance?.Id, Math.Round(Math.Max(0, seconds), 4));
         _timings.Enqueue(timing);
-        progress?.Report(new OperationEvent(instance?.ManageHost ?? "control", instance?.Id, "timing",
-            string.Create(CultureInfo.InvariantCulture, $"phase={phase}{(batch is { } b ? $" batch={b}" : string.Empty)} seconds={timing.Seconds:0.0000}")));
+        if (instance is null)
+        {
+            progress?.Report(new OperationEvent("control", null, "timing",
+                string.Create(CultureInfo.InvariantCulture, $"phase={phase}{(batch is { } b ? $" batch={b}" : string.Empty)} seconds={timing.Seconds:0.0000}")));
+        }
+    }
+
+    /// <summary>Announces the phases recorded for one instance in one batch, in one progress line.</summary>
+    public void Announce(InstanceSpec instance, int batch)
+    {
+        var phases = _timings.Where(t => t.Instance == instance.Id && t.Batch == batch)
+            .Select(t => string.Create(CultureInfo.InvariantCulture, $" {t.Phase}={t.Seconds:0.0000}"));
+        progress?.Report(new OperationEvent(instance.ManageHost, instance.Id, "timing", $"batch={batch}{string.Concat(phases)}"));
     }
 
     /// <summary>Records the whole operation as <c>total</c> and returns every timing, in the order they ended.</summary>
