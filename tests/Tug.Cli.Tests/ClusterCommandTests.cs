@@ -1,5 +1,6 @@
 // Copyright (c) Tug contributors. Licensed under the Apache License, Version 2.0.
 
+using Tug.Core.Cluster;
 using Tug.Testing;
 
 namespace Tug.Cli.Tests;
@@ -55,7 +56,7 @@ public sealed class ClusterCommandTests
         // Given a cluster known to this machine (its hosts do not exist: nothing may be contacted)
         using var dir = new TempDirectory();
         var tug = new CliRunner(dir.Path);
-        var store = new Tug.Core.Cluster.ClusterStore(Path.Combine(tug.Home, "clusters"), TimeProvider.System);
+        var store = new ClusterStore(Path.Combine(tug.Home, "clusters"), TimeProvider.System);
         var topology = Tug.Core.Topology.TopologyLoader.Parse("etcd_servers:\n  - host: 192.0.2.1\n", "t.yaml");
         store.Save("c1", new Tug.Core.Topology.ClusterMeta { User = "tidb", Version = "v3.4.23", Topology = topology });
 
@@ -66,6 +67,100 @@ public sealed class ClusterCommandTests
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("pass -y", result.Stderr, StringComparison.Ordinal);
         Assert.True(store.Exists("c1"));
+    }
+
+    private static (CliRunner Tug, ClusterStore Store) KnownCluster(TempDirectory dir)
+    {
+        // A cluster known to this machine whose host does not exist (TEST-NET-1): nothing can be changed on it.
+        var tug = new CliRunner(dir.Path);
+        var store = new ClusterStore(Path.Combine(tug.Home, "clusters"), TimeProvider.System);
+        var topology = Tug.Core.Topology.TopologyLoader.Parse("etcd_servers:\n  - host: 192.0.2.1\n", "t.yaml");
+        store.Save("c1", new Tug.Core.Topology.ClusterMeta { User = "tidb", Version = "v3.4.23", Topology = topology });
+        return (tug, store);
+    }
+
+    [Fact]
+    public async Task Should_Refuse_A_Second_Mutating_Command_At_Once_Naming_The_Holder()
+    {
+        // Given another command holding the cluster's lock
+        using var dir = new TempDirectory();
+        var (tug, store) = KnownCluster(dir);
+        using var held = ClusterLock.Acquire(store.Directory("c1"), new LockHolder("fD8kUi4vSTW", "tug cluster upgrade c1 v3.5.16", 4242, TimeProvider.System.GetUtcNow(), "ops", "control-1"));
+
+        // When
+        var result = await tug.RunAsync("cluster", "start", "c1");
+
+        // Then it is refused, naming the holder, and nothing was journaled
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("error[E4006]", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("tug cluster upgrade c1 v3.5.16", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("PID 4242", result.Stderr, StringComparison.Ordinal);
+        Assert.Empty(OperationJournal.List(store.Directory("c1")));
+    }
+
+    [Fact]
+    public async Task Should_Refuse_To_Start_After_An_Interrupted_Operation_Until_Replayed_Or_Forced()
+    {
+        // Given an upgrade whose process died after planning a step (no end record, no live lock)
+        using var dir = new TempDirectory();
+        var (tug, store) = KnownCluster(dir);
+        using (var journal = OperationJournal.Begin(store.Directory("c1"), JournalHeader.ForThisProcess("fD8kUi4vSTW", "c1", "upgrade", ["cluster", "upgrade", "c1", "v3.5.16", "-y"], TimeProvider.System), TimeProvider.System))
+        {
+            journal.Planned("switch 192.0.2.1:2379");
+        }
+
+        // When a mutating command comes, it is refused with where the operation stopped and how to resume it
+        var refused = await tug.RunAsync("cluster", "stop", "c1");
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Contains("error[E4007]", refused.Stderr, StringComparison.Ordinal);
+        Assert.Contains("switch 192.0.2.1:2379", refused.Stderr, StringComparison.Ordinal);
+        Assert.Contains("tug cluster replay c1", refused.Stderr, StringComparison.Ordinal);
+
+        // ... with --force it runs (and fails honestly here: the host does not exist), and the old operation is closed
+        var forced = await tug.RunAsync("cluster", "stop", "c1", "--force", "--ssh-timeout", "1");
+        Assert.Equal(1, forced.ExitCode);
+        Assert.Contains("--force starts anyway", forced.Stderr, StringComparison.Ordinal);
+        Assert.Null(OperationJournal.Interrupted(store.Directory("c1")));
+
+        // ... and the audit log has both runs, chained
+        var audit = await tug.SucceedAsync("cluster", "audit", "--format", "json");
+        Assert.Contains("tug cluster stop c1 --force --ssh-timeout 1", audit.Stdout, StringComparison.Ordinal);
+        var verify = await tug.SucceedAsync("cluster", "audit", "--verify");
+        Assert.Contains("hash chain verified", verify.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Should_Say_When_There_Is_Nothing_To_Replay()
+    {
+        using var dir = new TempDirectory();
+        var (tug, _) = KnownCluster(dir);
+        var result = await tug.RunAsync("cluster", "replay", "c1");
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("no recorded operation", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Should_Refuse_A_Patch_Without_A_Selection_Or_With_A_Missing_File()
+    {
+        using var dir = new TempDirectory();
+        var (tug, _) = KnownCluster(dir);
+        var unselected = await tug.RunAsync("cluster", "patch", "c1", dir.Combine("etcd"));
+        Assert.Equal(2, unselected.ExitCode);
+        Assert.Contains("-R ROLE or -N host:port", unselected.Stderr, StringComparison.Ordinal);
+        var missing = await tug.RunAsync("cluster", "patch", "c1", dir.Combine("etcd"), "-R", "etcd");
+        Assert.Equal(2, missing.ExitCode);
+        Assert.Contains("does not exist", missing.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Should_Refuse_To_Scale_In_An_Unknown_Instance_Listing_The_Known_Ones()
+    {
+        using var dir = new TempDirectory();
+        var (tug, store) = KnownCluster(dir);
+        var result = await tug.RunAsync("cluster", "scale-in", "c1", "-N", "192.0.2.9:2379", "-y");
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("192.0.2.1:2379", result.Stderr, StringComparison.Ordinal);
+        Assert.NotNull(store.Load("c1").Topology.Find("192.0.2.1:2379"));
     }
 
     [Fact]

@@ -230,6 +230,11 @@ public sealed partial class ClusterCommands(
             throw new ClusterException(ClusterException.BadInput, "Give the PACKAGE to patch with: a tarball holding the executable, or the executable itself.", "Or pass --rollback to restore the build before the last patch.");
         }
 
+        if (!File.Exists(Resolve(package)))
+        {
+            throw new ClusterException(ClusterException.BadInput, $"Patch file {Resolve(package)} does not exist.", "Give a tarball holding the executable, or the executable itself.");
+        }
+
         var request = new PatchRequest(args.Name, Resolve(package), args.Filter, batch);
         return await Existing(args.Name, "patch", args.Force, async () => Report(await operations.PatchAsync(request, args.Globals.Reach(), Progress(), cancellationToken), args.Globals.Format));
     }
