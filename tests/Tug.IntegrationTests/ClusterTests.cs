@@ -14,29 +14,14 @@ public sealed class ClusterTests(TestbedFixture testbed, PackagesFixture package
     private static readonly (string Component, string Version)[] Published =
         [("node_exporter", "1.1.2"), ("blackbox_exporter", "0.23.0"), ("prometheus", "2.53.3"), ("alertmanager", "0.25.0"), ("etcd", "3.4.23")];
 
-    private async Task<CliRunner> MirrorAsync(TempDirectory dir)
-    {
-        var tug = new CliRunner(dir.Path);
-        var mirror = dir.Combine("mirror");
-        await TestMirror.InitAsync(tug, mirror);
-        foreach (var (component, version) in Published)
-        {
-            var p = packages.Find(component, version);
-            await tug.SucceedAsync("mirror", "publish", component, "v" + version, p.File, p.Entry, "--os", "linux", "--arch", "amd64");
-        }
-
-        return tug;
-    }
+    private Task<CliRunner> MirrorAsync(TempDirectory dir) => packages.MirrorAsync(dir, Published);
 
     private string Topology(TempDirectory dir)
     {
         var h = testbed.Inventory.Hosts;
         var path = dir.Combine("topology.yaml");
         File.WriteAllText(path, $"""
-            global:
-              user: tidb
-              deploy_dir: /tidb-deploy
-              data_dir: /tidb-data
+            {TestTopology.Global}
             monitored:
               node_exporter_version: v1.1.2
             component_versions:

@@ -13,21 +13,12 @@ public sealed class CrashTests(TestbedFixture testbed, PackagesFixture packages)
     public async Task Should_Resume_Killed_And_Failed_Upgrades_Refuse_A_Second_Writer_And_Detect_An_Edited_Audit_Record()
     {
         using var dir = new TempDirectory();
-        var tug = new CliRunner(dir.Path);
-        await TestMirror.InitAsync(tug, dir.Combine("mirror"));
-        foreach (var (component, version) in new[] { ("node_exporter", "1.1.2"), ("node_exporter", "1.5.0"), ("node_exporter", "1.9.0"), ("blackbox_exporter", "0.23.0"), ("etcd", "3.4.23") })
-        {
-            var p = packages.Find(component, version);
-            await tug.SucceedAsync("mirror", "publish", component, "v" + version, p.File, p.Entry, "--os", "linux", "--arch", "amd64");
-        }
+        var tug = await packages.MirrorAsync(dir, ("node_exporter", "1.1.2"), ("node_exporter", "1.5.0"), ("node_exporter", "1.9.0"), ("blackbox_exporter", "0.23.0"), ("etcd", "3.4.23"));
 
         var hosts = testbed.Inventory.Hosts.Take(3).ToList();
         var topology = dir.Combine("topology.yaml");
         await File.WriteAllTextAsync(topology, $"""
-            global:
-              user: tidb
-              deploy_dir: /tidb-deploy
-              data_dir: /tidb-data
+            {TestTopology.Global}
             monitored:
               node_exporter_version: v1.1.2
               blackbox_exporter_version: v0.23.0

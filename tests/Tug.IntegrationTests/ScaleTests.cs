@@ -12,22 +12,13 @@ public sealed class ScaleTests(TestbedFixture testbed, PackagesFixture packages)
     public async Task Should_Scale_Out_At_Pinned_Versions_And_Scale_In_An_Etcd_Member_Properly()
     {
         using var dir = new TempDirectory();
-        var tug = new CliRunner(dir.Path);
-        await TestMirror.InitAsync(tug, dir.Combine("mirror"));
-        foreach (var (component, version) in new[] { ("node_exporter", "1.1.2"), ("node_exporter", "1.5.0"), ("blackbox_exporter", "0.23.0"), ("prometheus", "2.53.3"), ("etcd", "3.4.23") })
-        {
-            var p = packages.Find(component, version);
-            await tug.SucceedAsync("mirror", "publish", component, "v" + version, p.File, p.Entry, "--os", "linux", "--arch", "amd64");
-        }
+        var tug = await packages.MirrorAsync(dir, ("node_exporter", "1.1.2"), ("node_exporter", "1.5.0"), ("blackbox_exporter", "0.23.0"), ("prometheus", "2.53.3"), ("etcd", "3.4.23"));
 
         var hosts = testbed.Inventory.Hosts.Take(3).ToList();
         var (h1, h2, h3) = (hosts[0], hosts[1], hosts[2]);
         var topology = dir.Combine("topology.yaml");
         await File.WriteAllTextAsync(topology, $"""
-            global:
-              user: tidb
-              deploy_dir: /tidb-deploy
-              data_dir: /tidb-data
+            {TestTopology.Global}
             monitored:
               node_exporter_version: v1.1.2
               blackbox_exporter_version: v0.23.0

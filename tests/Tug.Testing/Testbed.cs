@@ -93,6 +93,26 @@ public sealed class PackagesFixture : IAsyncLifetime
             ? found
             : throw new InvalidOperationException($"testbed packages has no {component} {version}; it has: {string.Join(", ", Packages.Select(p => $"{p.Component} {p.Version}"))}");
 
+    /// <summary>A runner with its own mirror (fresh keys, owner granted) holding these packages, published as built.</summary>
+    public async Task<CliRunner> MirrorAsync(TempDirectory dir, params (string Component, string Version)[] published)
+    {
+        var tug = new CliRunner(dir.Path);
+        await TestMirror.InitAsync(tug, dir.Combine("mirror"));
+        foreach (var (component, version) in published)
+        {
+            await PublishAsync(tug, component, version);
+        }
+
+        return tug;
+    }
+
+    /// <summary>Publishes one package, as built (upstream layout, its own entry), to the runner's mirror.</summary>
+    public async Task PublishAsync(CliRunner tug, string component, string version)
+    {
+        var p = Find(component, version);
+        await tug.SucceedAsync("mirror", "publish", component, "v" + version, p.File, p.Entry, "--os", "linux", "--arch", "amd64");
+    }
+
     public async ValueTask InitializeAsync()
     {
         var (exit, output) = await TestbedFixture.TestbedAsync($"packages {Directory}");
@@ -134,4 +154,11 @@ public static class HttpPoll
 
         Assert.Fail($"{failure} after {attempts * 2} s:\n{last}");
     }
+}
+
+/// <summary>Topology pieces the integration tests share.</summary>
+public static class TestTopology
+{
+    /// <summary>The <c>global</c> section every test cluster uses.</summary>
+    public const string Global = "global:\n  user: tidb\n  deploy_dir: /tidb-deploy\n  data_dir: /tidb-data";
 }

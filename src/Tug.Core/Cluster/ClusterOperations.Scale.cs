@@ -63,12 +63,7 @@ public sealed partial class ClusterOperations
                 return Unreachable("scale-out", request.Name, root.Failures, "nothing was changed on any host");
             }
 
-            foreach (var (host, remote) in root.Hosts)
-            {
-                var probe = await remote.RunAsync("uname -s; uname -m", new RunOptions(), cancellationToken).ConfigureAwait(false);
-                var lines = probe.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-                merged = merged.WithPlatform(host, lines.ElementAtOrDefault(0) ?? "linux", lines.ElementAtOrDefault(1) ?? "x86_64");
-            }
+            merged = await ProbePlatformsAsync(root, merged, cancellationToken).ConfigureAwait(false);
         }
 
         var added = merged.Instances.Where(i => !existing.Contains(i.Id)).ToImmutableArray();

@@ -92,12 +92,7 @@ public sealed partial class ClusterOperations(ClusterStore store, IPackageSource
             }
 
             // 2. Probe platforms, resolve and verify packages, show the plan.
-            foreach (var (host, remote) in root.Hosts)
-            {
-                var probe = await remote.RunAsync("uname -s; uname -m", new RunOptions(), cancellationToken).ConfigureAwait(false);
-                var lines = probe.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-                topology = topology.WithPlatform(host, lines.ElementAtOrDefault(0) ?? "linux", lines.ElementAtOrDefault(1) ?? "x86_64");
-            }
+            topology = await ProbePlatformsAsync(root, topology, cancellationToken).ConfigureAwait(false);
 
             packagesByInstance = await ResolvePackagesAsync(topology, version, progress, cancellationToken).ConfigureAwait(false);
             var plan = new DeployPlan(request.Name, topology, [.. topology.Instances.Select(i => (i.Id, i.Role, i.ManageHost, packagesByInstance[i.Id].Version))]);
@@ -342,6 +337,19 @@ public sealed partial class ClusterOperations(ClusterStore store, IPackageSource
         {
             store.Save(name, meta with { Tug = meta.Tug with { HostKeys = pins.Snapshot() } });
         }
+    }
+
+    /// <summary>Learns each host's OS and architecture (<c>uname</c>) for the instances that do not pin theirs.</summary>
+    private static async Task<ClusterTopology> ProbePlatformsAsync(HostSessions sessions, ClusterTopology topology, CancellationToken cancellationToken)
+    {
+        foreach (var (host, remote) in sessions.Hosts)
+        {
+            var probe = await remote.RunAsync("uname -s; uname -m", new RunOptions(), cancellationToken).ConfigureAwait(false);
+            var lines = probe.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            topology = topology.WithPlatform(host, lines.ElementAtOrDefault(0) ?? "linux", lines.ElementAtOrDefault(1) ?? "x86_64");
+        }
+
+        return topology;
     }
 
     private static ImmutableArray<InstanceSpec> Select(ClusterMeta meta, InstanceFilter filter)
