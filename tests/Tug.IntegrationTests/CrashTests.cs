@@ -84,14 +84,15 @@ public sealed class CrashTests(TestbedFixture testbed, PackagesFixture packages)
 
     private async Task CutHostUpgradeIsReplayedAsync(CliRunner tug, List<TestbedHost> hosts)
     {
-        // Given an upgrade during which the last host is cut off the network
+        // Given an upgrade during which the last host is cut off the network (cut while the first host is switched)
         var journalsBefore = Journals(tug).Count;
-        var upgrade = tug.RunAsync("cluster", "upgrade", Cluster, "--node-exporter-version", "v1.9.0", "-y", "--wait-timeout", "10", "--format", "json");
-        await TugProcess.UntilAsync(() => Journals(tug).Count > journalsBefore && Journal(tug).Contains($"\"step\":\"switch {hosts[0].Address}:9100\",\"state\":\"done\"", StringComparison.Ordinal) || upgrade.IsCompleted, 120,
-            "the upgrade never finished its first host");
-        Assert.False(upgrade.IsCompleted, (await upgrade).ToString());
+        using var upgrade = TugProcess.Start(tug, "cluster", "upgrade", Cluster, "--node-exporter-version", "v1.9.0", "-y", "--wait-timeout", "10", "--format", "json");
+        await TugProcess.UntilAsync(() => Journals(tug).Count > journalsBefore && Journal(tug).Contains($"\"step\":\"switch {hosts[0].Address}:9100\",\"state\":\"planned\"", StringComparison.Ordinal) || upgrade.HasExited, 120,
+            "the upgrade never started switching");
+        Assert.False(upgrade.HasExited, upgrade.Stdout + upgrade.Stderr);
         await TestbedFixture.TestbedAsync($"fault {hosts[2].Name} cut");
-        var failed = await upgrade;
+        var exit = await upgrade.WaitAsync(TimeSpan.FromMinutes(3));
+        var failed = new CliResult(upgrade.Stdout, upgrade.Stderr, exit);
 
         // Then it fails honestly, naming the host, with the hosts before it upgraded and verified
         Assert.True(failed.ExitCode == 1, failed.ToString());

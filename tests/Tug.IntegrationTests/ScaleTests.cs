@@ -78,7 +78,7 @@ public sealed class ScaleTests(TestbedFixture testbed, PackagesFixture packages)
             Assert.Contains("left the etcd cluster", scaleIn.Stdout, StringComparison.Ordinal);
             members = await testbed.MustRunAsync(h1.Name, "ETCDCTL_API=3 /tidb-deploy/etcd-2379/bin/etcd-v3.4.23-linux-amd64/etcdctl --endpoints=http://127.0.0.1:2379 member list");
             Assert.DoesNotContain(h3.Address + ":", members, StringComparison.Ordinal);
-            Assert.Equal("gone", (await testbed.MustRunAsync(h3.Name, "if [ -e /tidb-deploy ] || [ -e /tidb-data ] || [ -e /etc/systemd/system/node_exporter-9100.service ]; then echo there; else echo gone; fi; pgrep -f 'etcd|node_exporter|blackbox' || true")).Trim());
+            Assert.Equal("gone", (await testbed.MustRunAsync(h3.Name, "if [ -e /tidb-deploy ] || [ -e /tidb-data ] || [ -e /etc/systemd/system/node_exporter-9100.service ]; then echo there; else echo gone; fi; pgrep -u tidb || true")).Trim());
             await HttpPoll.UntilAsync($"http://{h1.Address}:9090/api/v1/targets", json =>
             {
                 var targets = json.GetProperty("data").GetProperty("activeTargets").EnumerateArray().Select(t => t.GetProperty("labels").GetProperty("instance").GetString()!).ToList();

@@ -158,13 +158,13 @@ public sealed partial class ClusterCommands(
         var request = new UpgradeRequest(args.Name, args.Version, components.ToImmutable(), args.Batch);
         if (args.DryRun)
         {
-            return PrintUpgradePlan(operations.PlanUpgrade(request), args.Name, dryRun: true) ?? ExitCodes.Success;
+            return PrintUpgradePlan(operations.PlanUpgrade(request), args.Name, dryRun: true, args.Globals.Format) ?? ExitCodes.Success;
         }
 
         return await Existing(args.Name, "upgrade", args.Force, async () =>
         {
             var plan = operations.PlanUpgrade(request);
-            if (PrintUpgradePlan(plan, args.Name, dryRun: false) is { } early)
+            if (PrintUpgradePlan(plan, args.Name, dryRun: false, args.Globals.Format) is { } early)
             {
                 return early;
             }
@@ -180,28 +180,36 @@ public sealed partial class ClusterCommands(
     }
 
     /// <summary>Prints an upgrade plan; returns an exit code when there is nothing more to do.</summary>
-    private int? PrintUpgradePlan(UpgradePlan plan, string name, bool dryRun)
+    private int? PrintUpgradePlan(UpgradePlan plan, string name, bool dryRun, string format)
     {
-        output.Line($"Upgrade plan for {name}:");
-        foreach (var step in plan.Steps)
+        if (format == "json" && dryRun)
         {
-            output.Line($"  batch {step.Batch}: {step.Role,-18} {step.Id,-22} {step.From} -> {step.To}");
+            output.Json(new { Cluster = name, DryRun = true, Steps = plan.Steps, plan.Unchanged });
+            return ExitCodes.Success;
         }
 
-        foreach (var line in plan.Unchanged)
+        // With --format json, stdout carries only the report: the plan goes to stderr.
+        Action<string> say = format == "json" ? output.Note : output.Line;
+        say($"Upgrade plan for {name}:");
+        foreach (var step in plan.Steps)
         {
-            output.Line($"  unchanged: {line}");
+            say($"  batch {step.Batch}: {step.Role,-18} {step.Id,-22} {step.From} -> {step.To}");
+        }
+
+        foreach (var unchanged in plan.Unchanged)
+        {
+            say($"  unchanged: {unchanged}");
         }
 
         if (plan.Steps.IsEmpty)
         {
-            output.Line("nothing to do: every instance already runs the target version");
+            say("nothing to do: every instance already runs the target version");
             return ExitCodes.Success;
         }
 
         if (dryRun)
         {
-            output.Line("dry run: nothing was changed");
+            say("dry run: nothing was changed");
             return ExitCodes.Success;
         }
 
@@ -369,7 +377,7 @@ public sealed partial class ClusterCommands(
     {
         if (format == "json")
         {
-            output.Json(new { report.Operation, report.Cluster, report.Ok, Outcomes = report.Outcomes.Select(o => new { o.Id, o.Role, o.Host, Status = o.Status.ToString().ToLowerInvariant(), o.Message }) });
+            output.Json(new { report.Operation, report.Cluster, report.Ok, Outcomes = report.Outcomes.Select(o => new { o.Id, o.Role, o.Host, Status = o.Status.ToString().ToLowerInvariant(), o.Message }), report.Timings });
         }
         else
         {

@@ -239,14 +239,16 @@ public sealed partial class ClusterOperations
 
         // 1. etcd members leave the cluster properly, one at a time, before they stop.
         var outcomes = new List<InstanceOutcome>();
+        var left = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var member in removed.Where(i => i.Role == Roles.Etcd))
         {
             Planned($"etcd-leave {member.Id}");
-            var left = await ChangeEtcdMembershipAsync(next, sessions, member, add: false, reach, progress, cancellationToken).ConfigureAwait(false);
-            Finish($"etcd-leave {member.Id}", left);
-            if (left.Status != OutcomeStatus.Ok)
+            var leaving = await ChangeEtcdMembershipAsync(next, sessions, member, add: false, reach, progress, cancellationToken).ConfigureAwait(false);
+            Finish($"etcd-leave {member.Id}", leaving);
+            left[member.Id] = leaving.Message;
+            if (leaving.Status != OutcomeStatus.Ok)
             {
-                return new OperationReport("scale-in", name, [left, .. removed.Where(i => i.Id != member.Id).Select(i => new InstanceOutcome(i.Id, i.Role, i.ManageHost, OutcomeStatus.Skipped, "not removed: an etcd member could not leave"))]);
+                return new OperationReport("scale-in", name, [leaving, .. removed.Where(i => i.Id != member.Id).Select(i => new InstanceOutcome(i.Id, i.Role, i.ManageHost, OutcomeStatus.Skipped, "not removed: an etcd member could not leave"))]);
             }
         }
 
@@ -264,7 +266,7 @@ public sealed partial class ClusterOperations
             progress?.Report(new OperationEvent(host, null, "scale-in", $"removing {string.Join(", ", onHost.Select(i => i.Id))}"));
             var result = await remote.RunAsync(DestroyScript(onHost, meta.User, emptied ? publicKey : string.Empty), new RunOptions(Sudo: true, Timeout: reach.WaitTimeout), ct).ConfigureAwait(false);
             return onHost.Select(i => new InstanceOutcome(i.Id, i.Role, host, result.Ok ? OutcomeStatus.Ok : OutcomeStatus.Failed,
-                result.Ok ? "removed; verified: no unit, process or directory left" : $"removal failed: {result.Stderr.Trim()}")).ToList();
+                (left.TryGetValue(i.Id, out var how) ? how + "; " : string.Empty) + (result.Ok ? "removed; verified: no unit, process or directory left" : $"removal failed: {result.Stderr.Trim()}"))).ToList();
         }, (host, e) => [.. removed.Where(i => i.ManageHost == host).Select(i => new InstanceOutcome(i.Id, i.Role, host, OutcomeStatus.Failed, e.Message))], cancellationToken).ConfigureAwait(false);
         outcomes.AddRange(results.SelectMany(r => r));
         var gone = outcomes.Where(o => o.Status == OutcomeStatus.Ok).Select(o => o.Id).ToHashSet(StringComparer.Ordinal);
