@@ -173,5 +173,5 @@ public sealed class CrashTests(TestbedFixture testbed, PackagesFixture packages)
 
     private Task<string> Pid(TestbedHost host) => testbed.MustRunAsync(host.Name, "systemctl show -p MainPID --value node_exporter-9100");
 
-    private Task<string> Running(TestbedHost host) => testbed.MustRunAsync(host.Name, "/proc/$(systemctl show -p MainPID --value node_exporter-9100)/exe --version 2>&1 | head -1");
+    private Task<string> Running(TestbedHost host) => testbed.RunningVersionAsync(host.Name);
 }

@@ -52,7 +52,7 @@ public sealed class ScaleTests(TestbedFixture testbed, PackagesFixture packages)
 
             // Then it runs the pinned versions, joined the etcd cluster, and Prometheus scrapes it
             Assert.True(scaleOut.ExitCode == 0, scaleOut.ToString());
-            Assert.Contains("version 1.5.0", await testbed.MustRunAsync(h3.Name, "/proc/$(systemctl show -p MainPID --value node_exporter-9100)/exe --version 2>&1 | head -1"), StringComparison.Ordinal);
+            Assert.Contains("version 1.5.0", await testbed.RunningVersionAsync(h3.Name), StringComparison.Ordinal);
             var members = await testbed.MustRunAsync(h1.Name, "ETCDCTL_API=3 /tidb-deploy/etcd-2379/bin/etcd-v3.4.23-linux-amd64/etcdctl --endpoints=http://127.0.0.1:2379 member list");
             Assert.Equal(3, members.Split('\n', StringSplitOptions.RemoveEmptyEntries).Count(l => l.Contains(", started,", StringComparison.Ordinal)));
             Assert.Contains($"http://{h3.Address}:2380", members, StringComparison.Ordinal);
@@ -90,8 +90,8 @@ public sealed class ScaleTests(TestbedFixture testbed, PackagesFixture packages)
             // Patch: a hot-fix build from a tarball replaces node_exporter on one host, verified; display marks it
             var patch = await tug.RunAsync("cluster", "patch", "scale", newest.File, "-N", $"{h1.Address}:9100");
             Assert.True(patch.ExitCode == 0, patch.ToString());
-            Assert.Contains("version 1.9.0", await testbed.MustRunAsync(h1.Name, "/proc/$(systemctl show -p MainPID --value node_exporter-9100)/exe --version 2>&1 | head -1"), StringComparison.Ordinal);
-            Assert.Contains("version 1.5.0", await testbed.MustRunAsync(h2.Name, "/proc/$(systemctl show -p MainPID --value node_exporter-9100)/exe --version 2>&1 | head -1"), StringComparison.Ordinal);
+            Assert.Contains("version 1.9.0", await testbed.RunningVersionAsync(h1.Name), StringComparison.Ordinal);
+            Assert.Contains("version 1.5.0", await testbed.RunningVersionAsync(h2.Name), StringComparison.Ordinal);
             display = await tug.SucceedAsync("cluster", "display", "scale", "--format", "json");
             using (var json = JsonDocument.Parse(display.Stdout))
             {
@@ -109,12 +109,12 @@ public sealed class ScaleTests(TestbedFixture testbed, PackagesFixture packages)
             Assert.True(failed.ExitCode == 1, failed.ToString());
             Assert.Contains("rolled back to v1.5.0, healthy and verified", failed.Stdout, StringComparison.Ordinal);
             Assert.NotEqual(pid, await testbed.MustRunAsync(h2.Name, "systemctl show -p MainPID --value node_exporter-9100"));
-            Assert.Contains("version 1.5.0", await testbed.MustRunAsync(h2.Name, "/proc/$(systemctl show -p MainPID --value node_exporter-9100)/exe --version 2>&1 | head -1"), StringComparison.Ordinal);
+            Assert.Contains("version 1.5.0", await testbed.RunningVersionAsync(h2.Name), StringComparison.Ordinal);
 
             // ... and --rollback puts the build before the patch back
             var unpatch = await tug.RunAsync("cluster", "patch", "scale", "--rollback", "-N", $"{h1.Address}:9100");
             Assert.True(unpatch.ExitCode == 0, unpatch.ToString());
-            Assert.Contains("version 1.5.0", await testbed.MustRunAsync(h1.Name, "/proc/$(systemctl show -p MainPID --value node_exporter-9100)/exe --version 2>&1 | head -1"), StringComparison.Ordinal);
+            Assert.Contains("version 1.5.0", await testbed.RunningVersionAsync(h1.Name), StringComparison.Ordinal);
             verify = await tug.RunAsync("cluster", "verify", "scale");
             Assert.True(verify.ExitCode == 0, verify.ToString());
             Assert.DoesNotContain("(patched)", (await tug.SucceedAsync("cluster", "display", "scale")).Stdout, StringComparison.Ordinal);

@@ -75,7 +75,7 @@ public sealed class UpgradeTests(TestbedFixture testbed, PackagesFixture package
         Assert.True(upgrade.ExitCode == 0, upgrade.ToString());
         foreach (var h in hosts)
         {
-            var running = await OnHostAsync(h.Name, "/proc/$(systemctl show -p MainPID --value node_exporter-9100)/exe --version 2>&1 | head -1");
+            var running = await testbed.RunningVersionAsync(h.Name);
             Assert.Contains("version 1.9.0", running, StringComparison.Ordinal);
         }
 
@@ -143,7 +143,7 @@ public sealed class UpgradeTests(TestbedFixture testbed, PackagesFixture package
 
         foreach (var h in hosts)
         {
-            Assert.Contains("version 1.9.0", await OnHostAsync(h.Name, "/proc/$(systemctl show -p MainPID --value node_exporter-9100)/exe --version 2>&1 | head -1"), StringComparison.Ordinal);
+            Assert.Contains("version 1.9.0", await testbed.RunningVersionAsync(h.Name), StringComparison.Ordinal);
         }
 
         Assert.Equal(0, (await tug.RunAsync("cluster", "verify", "field")).ExitCode);

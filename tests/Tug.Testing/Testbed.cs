@@ -71,6 +71,10 @@ public sealed class TestbedFixture : IAsyncLifetime
         return output;
     }
 
+    /// <summary>The first line the running process of <paramref name="unit"/> prints for <c>--version</c>: what runs, read through <c>/proc/PID/exe</c>.</summary>
+    public Task<string> RunningVersionAsync(string host, string unit = "node_exporter-9100") =>
+        MustRunAsync(host, $"/proc/$(systemctl show -p MainPID --value {unit})/exe --version 2>&1 | head -1");
+
     /// <summary>Copies a local file to a host.</summary>
     public Task<(int ExitCode, string Output)> CopyToAsync(string host, string localPath, string remotePath) =>
         Processes.RunAsync("scp", ["-q", "-F", Inventory.SshConfig, localPath, $"{host}:{remotePath}"]);

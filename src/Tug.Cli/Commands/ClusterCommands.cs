@@ -72,16 +72,14 @@ public sealed partial class ClusterCommands(
 
     public async Task<int> ScaleOutAsync(DeployArguments args, CancellationToken cancellationToken)
     {
-        _ = store.Load(args.Name);
         var request = new ScaleOutRequest(args.Name, Resolve(args.Topology), PreparingUser(args.User), ReadCredential(args.Password, args.Identity));
-        return await GuardedAsync(args.Name, "scale-out", args.Force, async () =>
+        return await Existing(args.Name, "scale-out", args.Force, async () =>
             Report(await operations.ScaleOutAsync(request, args.Globals.Reach(), plan => Confirm(plan, args.Yes), Progress(), cancellationToken), args.Globals.Format));
     }
 
     public async Task<int> ScaleInAsync(SelectArguments args, bool yes, CancellationToken cancellationToken)
     {
-        _ = store.Load(args.Name);
-        return await GuardedAsync(args.Name, "scale-in", args.Force, async () =>
+        return await Existing(args.Name, "scale-in", args.Force, async () =>
             Report(await operations.ScaleInAsync(args.Name, args.Filter.Nodes, args.Globals.Reach(), plan => Confirm(plan, yes), Progress(), cancellationToken), args.Globals.Format));
     }
 

@@ -350,20 +350,10 @@ public sealed partial class ClusterOperations
 
         // Prove it: the process runs the signed file and every file is what Tug renders for the new topology.
         var checkedOk = instances.Where(i => outcomes.Any(o => o.Id == i.Id && o.Status == OutcomeStatus.Ok)).ToImmutableArray();
-        var statuses = (await ProbeAsync(meta, sessions, checkedOk, reach, cancellationToken).ConfigureAwait(false)).ToDictionary(s => s.Id);
-        var drift = await FileDriftAsync(name, meta, sessions, checkedOk, reach, cancellationToken).ConfigureAwait(false);
-        return [.. outcomes.Select(o =>
-        {
-            if (!statuses.TryGetValue(o.Id, out var status))
-            {
-                return o;
-            }
-
-            var problems = (status.Verified ? [] : new[] { $"{status.Status}: {status.Detail}" }).Concat(drift[o.Id]).ToList();
-            return problems.Count == 0
-                ? o with { Message = $"configuration follows the new topology; {(RestartOnRefresh.Contains(o.Role) ? "restarted, healthy, " : string.Empty)}verified" }
-                : o with { Status = OutcomeStatus.Failed, Message = $"configuration refresh not verified: {string.Join("; ", problems)}" };
-        })];
+        var verified = (await VerifyInstancesAsync(name, meta, sessions, checkedOk, reach, cancellationToken).ConfigureAwait(false)).ToDictionary(v => v.Id);
+        return [.. outcomes.Select(o => !verified.TryGetValue(o.Id, out var v) ? o
+            : v.Ok ? o with { Message = $"configuration follows the new topology; {(RestartOnRefresh.Contains(o.Role) ? "restarted, healthy, " : string.Empty)}verified" }
+            : o with { Status = OutcomeStatus.Failed, Message = $"configuration refresh not verified: {string.Join("; ", v.Problems)}" })];
     }
 
     /// <summary>Per instance, the files on its host that differ from what Tug renders for <paramref name="meta"/>, or are missing.</summary>

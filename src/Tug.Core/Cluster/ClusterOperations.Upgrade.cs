@@ -203,6 +203,12 @@ public sealed partial class ClusterOperations
         var meta = store.Load(name);
         var instances = Select(meta, filter);
         await using var sessions = await OpenAsync(name, meta, reach, null, cancellationToken).ConfigureAwait(false);
+        return await VerifyInstancesAsync(name, meta, sessions, instances, reach, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The checks of <see cref="VerifyAsync"/> on open sessions: the probe's verdict plus every file that drifted from what Tug renders.</summary>
+    private static async Task<ImmutableArray<InstanceVerification>> VerifyInstancesAsync(string name, ClusterMeta meta, HostSessions sessions, ImmutableArray<InstanceSpec> instances, Reach reach, CancellationToken cancellationToken)
+    {
         var statuses = await ProbeAsync(meta, sessions, instances, reach, cancellationToken).ConfigureAwait(false);
         var drift = await FileDriftAsync(name, meta, sessions, instances, reach, cancellationToken).ConfigureAwait(false);
         return [.. statuses.Select(s =>
@@ -230,9 +236,8 @@ public sealed partial class ClusterOperations
     /// </summary>
     private async Task<InstanceOutcome?> AlreadySwitchedAsync(ClusterMeta meta, InstanceSpec instance, ResolvedPackage target, DeployedInstance next, IRemoteHost remote, Reach reach, CancellationToken cancellationToken)
     {
-        var after = meta with { Tug = meta.Tug with { Instances = meta.Tug.Instances.SetItem(instance.Id, next) } };
-        var status = await ProbeOneAsync(after, remote, instance, reach, cancellationToken).ConfigureAwait(false);
-        if (status is not { Verified: true, Status: "Up" } || (!next.Patched && status.Version != next.Version))
+        var (status, runs) = await ProbeAsRecordedAsync(meta, instance, next, remote, reach, cancellationToken).ConfigureAwait(false);
+        if (!runs || status.Status != "Up")
         {
             return null;
         }
@@ -277,9 +282,8 @@ public sealed partial class ClusterOperations
         phase = clock.Start();
         if (outcome.Status == OutcomeStatus.Ok)
         {
-            var after = meta with { Tug = meta.Tug with { Instances = meta.Tug.Instances.SetItem(instance.Id, next) } };
-            var status = (await ProbeOneAsync(after, remote, instance, reach, cancellationToken).ConfigureAwait(false))!;
-            if (status.Verified && (next.Patched || status.Version == next.Version))
+            var (status, runs) = await ProbeAsRecordedAsync(meta, instance, next, remote, reach, cancellationToken).ConfigureAwait(false);
+            if (runs)
             {
                 if (spec.ClusterCheck is null)
                 {
@@ -343,17 +347,22 @@ public sealed partial class ClusterOperations
             return (false, back.Message);
         }
 
-        var before = meta with { Tug = meta.Tug with { Instances = meta.Tug.Instances.SetItem(instance.Id, previous) } };
-        var check = (await ProbeOneAsync(before, remote, instance, reach, cancellationToken).ConfigureAwait(false))!;
-        return check.Verified && (previous.Patched || check.Version == previous.Version)
+        var (check, runs) = await ProbeAsRecordedAsync(meta, instance, previous, remote, reach, cancellationToken).ConfigureAwait(false);
+        return runs
             ? (true, "healthy and verified")
             : (false, $"running but not verified as {previous.Label}: {check.Detail} (reports {check.Version ?? "no version"})");
     }
 
-    private static async Task<InstanceStatus?> ProbeOneAsync(ClusterMeta meta, IRemoteHost remote, InstanceSpec instance, Reach reach, CancellationToken cancellationToken)
+    /// <summary>
+    /// Probes one instance against <paramref name="record"/>: <c>Runs</c> when the running executable is the recorded
+    /// build's file (verified) and, unless patched, reports the recorded version.
+    /// </summary>
+    private static async Task<(InstanceStatus Status, bool Runs)> ProbeAsRecordedAsync(ClusterMeta meta, InstanceSpec instance, DeployedInstance record, IRemoteHost remote, Reach reach, CancellationToken cancellationToken)
     {
-        var result = await remote.RunAsync(ProbeFunction + ProbeLine(meta, instance), new RunOptions(Sudo: true, Timeout: reach.WaitTimeout), cancellationToken).ConfigureAwait(false);
-        return ParseProbe(meta, instance, result);
+        var recorded = meta with { Tug = meta.Tug with { Instances = meta.Tug.Instances.SetItem(instance.Id, record) } };
+        var result = await remote.RunAsync(ProbeFunction + ProbeLine(recorded, instance), new RunOptions(Sudo: true, Timeout: reach.WaitTimeout), cancellationToken).ConfigureAwait(false);
+        var status = ParseProbe(recorded, instance, result);
+        return (status, status.Verified && (record.Patched || status.Version == record.Version));
     }
 
     private static string StageDirectory(InstanceSpec instance, ResolvedPackage package) => $"{instance.DeployDir}/bin/.tug-stage-{instance.Role}-{package.Version}";
