@@ -40,8 +40,8 @@ public sealed record InstanceFilter(ImmutableArray<string> Roles, ImmutableArray
         && (Nodes.IsEmpty || Nodes.Contains(instance.Id) || Nodes.Contains(instance.Host) || Nodes.Contains(instance.ManageHost));
 }
 
-/// <summary>A step of an operation on one host or instance, as it happens (for live progress).</summary>
-public sealed record OperationEvent(string Host, string? Instance, string Step, string Message);
+/// <summary>A remark from inside a step on one host or instance, as it happens (transfer, rollback, member join).</summary>
+public sealed record OperationEvent(string Host, string? Instance, string Step, string Message) : Execution.ProgressEvent;
 
 /// <summary>What happened to one instance (or host) in an operation.</summary>
 public enum OutcomeStatus
@@ -53,7 +53,11 @@ public enum OutcomeStatus
 }
 
 /// <summary>The result for one instance or host.</summary>
-public sealed record InstanceOutcome(string Id, string Role, string Host, OutcomeStatus Status, string Message);
+public sealed record InstanceOutcome(string Id, string Role, string Host, OutcomeStatus Status, string Message)
+{
+    /// <summary>The plan step this outcome is of (<c>switch 10.0.0.1:9100</c>), when it came from the executor.</summary>
+    public string? Step { get; init; }
+}
 
 /// <summary>How long one phase of an operation took, in wall-clock seconds on the control machine.</summary>
 /// <param name="Phase">What was timed, e.g. <c>connect</c>, <c>stage</c>, <c>batch</c>, <c>restart</c>, <c>health</c>, <c>verify</c>, <c>save</c>.</param>
@@ -69,6 +73,9 @@ public sealed record OperationReport(string Operation, string Cluster, Immutable
 
     /// <summary>Where the time went, phase by phase (filled by operations that measure it, such as upgrade; empty otherwise).</summary>
     public ImmutableArray<PhaseTiming> Timings { get; init; } = [];
+
+    /// <summary>The operation's ID in the journal and the audit log, when it ran through the executor.</summary>
+    public string? Id { get; init; }
 }
 
 /// <summary>What display shows for one instance, read live from its host.</summary>

@@ -1,0 +1,380 @@
+// Copyright (c) Tug contributors. Licensed under the Apache License, Version 2.0.
+
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using System.Security.Cryptography;
+using System.Text;
+using Tug.Core.Cluster;
+using Tug.Core.Planning;
+using Tug.Core.Remote;
+using Tug.Core.Topology;
+
+namespace Tug.Core.Execution;
+
+/// <summary>How one run of a plan reaches hosts, and what it records about itself.</summary>
+/// <param name="Reach">Transport, timeouts, concurrency.</param>
+/// <param name="CommandLine">The command line as typed (redacted before it is recorded).</param>
+/// <param name="Force">Start even though an earlier operation was interrupted (it is closed as failed).</param>
+public sealed record ExecutionOptions(Reach Reach, ImmutableArray<string> CommandLine, bool Force = false)
+{
+    /// <summary>The preparing login's credential, for <see cref="StepLogin.Preparing"/> steps; never stored.</summary>
+    public Credential? PreparingCredential { get; init; }
+
+    /// <summary>The preparing login's user, overriding the plan's on a replay.</summary>
+    public string? PreparingUser { get; init; }
+}
+
+/// <summary>
+/// The one executor: takes the cluster's lock, refuses to start over an interrupted operation, stores the plan and
+/// journals every step durably (planned before it acts, then done or failed), runs waves (in parallel across hosts, in
+/// order on a host), gates each step and rolls it back when the gate fails, stops at a failed wave, records start and
+/// end in the audit chain, and resumes a stored plan by probing every step an earlier run recorded before acting again.
+/// </summary>
+public sealed class Executor(ClusterStore store, AuditLog audit, IEnumerable<StepHandler> handlers, TimeProvider time, Failpoints failpoints)
+{
+    private readonly ImmutableDictionary<StepKind, StepHandler> _handlers = handlers.ToImmutableDictionary(h => h.Kind);
+
+    /// <summary>The sha256 of a cluster's meta.yaml as it is now (empty when there is none): what a plan is based on.</summary>
+    public static string MetaRevision(ClusterStore store, string cluster) =>
+        File.Exists(store.MetaFile(cluster)) ? Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(store.MetaFile(cluster)))) : string.Empty;
+
+    /// <summary>Runs a new plan.</summary>
+    /// <exception cref="ClusterException">The cluster is locked, an earlier operation was interrupted, or the cluster changed since the plan was made.</exception>
+    /// <exception cref="OperationCanceledException">The operator cancelled; the journal records it and replay resumes it.</exception>
+    public Task<OperationReport> RunAsync(Plan plan, ExecutionOptions options, IProgress<ProgressEvent>? progress, CancellationToken cancellationToken) =>
+        ExecuteAsync(plan, resume: null, options, progress, cancellationToken);
+
+    /// <summary>The operation <c>tug cluster replay</c> would resume: by ID, or the cluster's last interrupted or failed one.</summary>
+    /// <exception cref="ClusterException">Nothing to replay, an unknown ID, one that succeeded, or one still running.</exception>
+    public OperationRecord FindReplayable(string cluster, string? id)
+    {
+        var directory = store.Directory(cluster);
+        if (!Directory.Exists(Path.Combine(directory, OperationJournal.OperationsDirectoryName)))
+        {
+            throw new ClusterException(ClusterException.NotFound, $"Cluster '{cluster}' has no recorded operation on this control machine.", "See the clusters with `tug cluster list`.");
+        }
+
+        var record = id is null
+            ? OperationJournal.Replayable(directory) ?? throw new ClusterException(ClusterException.BadInput, $"Nothing to replay on cluster '{cluster}': no operation was interrupted or failed.", "See its operations with `tug cluster audit`.")
+            : OperationJournal.Read(directory, id) ?? throw new ClusterException(ClusterException.BadInput, $"Cluster '{cluster}' has no operation {id}.", "See its operations with `tug cluster audit`.");
+        return record.Status switch
+        {
+            OperationStatus.Succeeded => throw new ClusterException(ClusterException.BadInput, $"Operation {record.Id} (`{record.Header.Operation}`) already succeeded; nothing to replay."),
+            OperationStatus.Running => throw ClusterLock.LockedError(directory, ClusterLock.Peek(directory)?.Holder),
+            _ => record,
+        };
+    }
+
+    /// <summary>The plan an operation stored when it began.</summary>
+    /// <exception cref="ClusterException">The operation has no stored plan (recorded by an older tug) or it is unreadable.</exception>
+    public Plan StoredPlan(string cluster, OperationRecord record)
+    {
+        var path = PlanJson.PathOf(store.Directory(cluster), record.Id);
+        if (!File.Exists(path))
+        {
+            throw new ClusterException(ClusterException.BadInput, $"Operation {record.Id} (`{record.Header.Operation}`) has no stored plan ({path}): it was recorded by an older version of tug and cannot be resumed step by step.",
+                $"Run the command again (`tug {string.Join(' ', record.Header.Args)}`), or close it with --force on the next command.");
+        }
+
+        return PlanJson.Deserialize(File.ReadAllText(path), path);
+    }
+
+    /// <summary>Resumes an interrupted or failed operation from its stored plan.</summary>
+    /// <exception cref="ClusterException">Nothing to replay, or the cluster is locked.</exception>
+    public Task<OperationReport> ReplayAsync(string cluster, OperationRecord record, ExecutionOptions options, IProgress<ProgressEvent>? progress, CancellationToken cancellationToken) =>
+        ExecuteAsync(StoredPlan(cluster, record), record, options, progress, cancellationToken);
+
+    private async Task<OperationReport> ExecuteAsync(Plan plan, OperationRecord? resume, ExecutionOptions options, IProgress<ProgressEvent>? progress, CancellationToken cancellationToken)
+    {
+        var directory = store.Directory(plan.Cluster);
+        Directory.CreateDirectory(directory);
+        var args = AuditLog.Redact(resume?.Header.Args ?? options.CommandLine, switches: ["--password"]);
+        var command = "tug " + string.Join(' ', args.Select(a => a.Length == 0 || a.Any(char.IsWhiteSpace) ? $"'{a}'" : a));
+        var id = resume?.Id ?? OperationId.New(time);
+        using var held = new LockRelease(ClusterLock.Acquire(directory, LockHolder.ForThisProcess(id, command, time)));
+        if (held.Lock.Stale is { } stale)
+        {
+            progress?.Report(new Warning($"a stale lock from `{stale.Command}` (PID {stale.Pid} on {stale.Machine}, started {stale.StartedAt.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}) was left by a process that is gone; taking it over"));
+        }
+
+        if (resume is null)
+        {
+            if (OperationJournal.Interrupted(directory) is { } interrupted)
+            {
+                if (!options.Force)
+                {
+                    throw OperationJournal.InterruptedError(interrupted);
+                }
+
+                using (var abandoned = OperationJournal.Resume(directory, interrupted.Id, time))
+                {
+                    abandoned.End(JournalOutcome.Failed, $"abandoned: `{command}` ran with --force as operation {id}");
+                }
+
+                progress?.Report(new Warning($"operation {interrupted.Id} (`{interrupted.Header.Operation}`) was interrupted; --force starts anyway and marks it failed (`tug cluster replay {plan.Cluster} {interrupted.Id}` can still resume it)"));
+            }
+
+            if (MetaRevision(store, plan.Cluster) != plan.BasedOn)
+            {
+                throw new ClusterException(ClusterException.BadInput, $"Cluster '{plan.Cluster}' changed after this {plan.Operation} was planned.", "Run the command again: it plans from the cluster as it is now.");
+            }
+        }
+
+        var planPath = PlanJson.PathOf(directory, id);
+        if (resume is null)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(planPath)!);
+            DurableFile.WriteAtomically(planPath, Encoding.UTF8.GetBytes(PlanJson.Serialize(plan)));
+        }
+
+        using var journal = resume is null
+            ? OperationJournal.Begin(directory, JournalHeader.ForThisProcess(id, plan.Cluster, plan.Operation, args, time), time)
+            : OperationJournal.Resume(directory, id, time);
+        audit.Append(AuditEvent.Started(id, plan.Cluster, command));
+        var began = time.GetTimestamp();
+        progress?.Report(new OperationStarted(id, plan.Operation, plan.Cluster, plan.Steps.Length, resume is not null));
+        try
+        {
+            var report = await RunStepsAsync(plan, id, Path.GetDirectoryName(planPath)!, journal, options, progress, cancellationToken).ConfigureAwait(false);
+            var seconds = time.GetElapsedTime(began).TotalSeconds;
+            report = report with { Id = id, Timings = [.. report.Timings, new PhaseTiming("total", null, null, Math.Round(seconds, 4))] };
+            var outcome = report.Ok ? JournalOutcome.Succeeded : JournalOutcome.Failed;
+            var summary = Summary(report);
+            journal.End(outcome, summary);
+            audit.Append(AuditEvent.Ended(id, plan.Cluster, command, outcome, report.Ok ? 0 : 1, summary));
+            progress?.Report(new PhaseFinished("total", seconds));
+            progress?.Report(new OperationFinished(id, outcome, seconds, summary));
+            return report;
+        }
+        catch (OperationCanceledException)
+        {
+            journal.End(JournalOutcome.Cancelled, "cancelled by the operator");
+            audit.Append(AuditEvent.Ended(id, plan.Cluster, command, JournalOutcome.Cancelled, 130, "cancelled"));
+            progress?.Report(new OperationFinished(id, JournalOutcome.Cancelled, time.GetElapsedTime(began).TotalSeconds, $"cancelled; resume it with `tug cluster replay {plan.Cluster}`"));
+            throw;
+        }
+        catch (Exception e)
+        {
+            var code = e is ClusterException ? 2 : e is RemoteException ? 1 : 70;
+            journal.End(JournalOutcome.Failed, e.Message);
+            audit.Append(AuditEvent.Ended(id, plan.Cluster, command, JournalOutcome.Failed, code, e.Message));
+            throw;
+        }
+    }
+
+    private static string Summary(OperationReport report)
+    {
+        var bad = report.Outcomes.Where(o => o.Status is OutcomeStatus.Failed or OutcomeStatus.Unreachable).ToList();
+        return bad.Count == 0
+            ? $"{report.Outcomes.Length} ok, verified"
+            : $"failed on {bad.Count} of {report.Outcomes.Length}: {string.Join(", ", bad.Select(b => $"{b.Id} ({b.Status})"))}";
+    }
+
+    private async Task<OperationReport> RunStepsAsync(Plan plan, string id, string operationDirectory, OperationJournal journal, ExecutionOptions options, IProgress<ProgressEvent>? progress, CancellationToken cancellationToken)
+    {
+        var exists = store.Exists(plan.Cluster);
+        var meta = exists ? store.Load(plan.Cluster) : plan.Meta is { } yaml ? ClusterMetaSerializer.Deserialize(yaml, PlanJson.FileName) : null;
+        if (meta is null)
+        {
+            throw new ClusterException(ClusterException.NotFound, $"Cluster '{plan.Cluster}' does not exist on this control machine.", "See the clusters with `tug cluster list`.");
+        }
+
+        var state = new ClusterState(store, plan.Cluster, meta, exists);
+        var pins = new PinStore(meta.Tug.HostKeys);
+        var timings = new ConcurrentQueue<PhaseTiming>();
+        await using var sessions = new SessionPool(options.Reach, pins, progress, meta.User, new KeyFileCredential(store.KeyFile(plan.Cluster)),
+            options.PreparingUser ?? plan.PreparingUser, options.PreparingCredential, host => SshPort(state.Meta, plan, host));
+        var context = new StepContext(plan, id, operationDirectory, state, options.Reach, store, progress, sessions.GetAsync);
+        var outcomes = new ConcurrentDictionary<StepKey, InstanceOutcome>();
+
+        // Connect to every host the plan will act on, in parallel, as the login of its first step to run.
+        var connectStarted = time.GetTimestamp();
+        var firstLogins = plan.Steps.Where(s => s.Login != StepLogin.Local && !Trusted(s, journal))
+            .GroupBy(s => s.Host).Select(g => (Host: g.Key, g.First().Login)).ToList();
+        var failures = await sessions.OpenAsync(firstLogins, cancellationToken).ConfigureAwait(false);
+        Phase("connect", connectStarted);
+        if (failures.Count > 0 && plan.RequireAllHosts)
+        {
+            return new OperationReport(plan.Operation, plan.Cluster, [.. plan.Steps.Select(s => failures.TryGetValue(s.Host, out var e)
+                ? Outcome(s, Unreachable(e))
+                : Outcome(s, new StepResult(OutcomeStatus.Skipped, $"not run: {string.Join(", ", failures.Keys)} unreachable, so nothing was changed")))]) { Timings = [.. timings] };
+        }
+
+        var stopped = false;
+        foreach (var wave in plan.Steps.GroupBy(s => s.Wave).OrderBy(g => g.Key))
+        {
+            if (stopped)
+            {
+                foreach (var step in wave)
+                {
+                    outcomes[step.Key] = Outcome(step, new StepResult(OutcomeStatus.Skipped, "not run: the operation stopped at an earlier failure"));
+                }
+
+                continue;
+            }
+
+            var waveStarted = time.GetTimestamp();
+            var byHost = wave.GroupBy(s => s.Host).ToList();
+            await Parallel.ForEachAsync(byHost, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Reach.Concurrency), CancellationToken = cancellationToken }, async (group, ct) =>
+            {
+                var failed = false;
+                foreach (var step in group)
+                {
+                    if (failed)
+                    {
+                        outcomes[step.Key] = Outcome(step, new StepResult(OutcomeStatus.Skipped, "not run: an earlier step on this host failed"));
+                        continue;
+                    }
+
+                    var result = await RunStepAsync(context, step, journal, progress, ct).ConfigureAwait(false);
+                    foreach (var phase in result.Phases)
+                    {
+                        timings.Enqueue(phase);
+                    }
+
+                    outcomes[step.Key] = Outcome(step, result);
+                    failed = result.Status is OutcomeStatus.Failed or OutcomeStatus.Unreachable;
+                }
+            }).ConfigureAwait(false);
+            var failedSteps = wave.Count(s => outcomes[s.Key].Status is OutcomeStatus.Failed or OutcomeStatus.Unreachable);
+            var seconds = time.GetElapsedTime(waveStarted).TotalSeconds;
+            timings.Enqueue(new PhaseTiming("batch", wave.Key, null, Math.Round(seconds, 4)));
+            progress?.Report(new WaveFinished(wave.Key, seconds, failedSteps));
+            stopped = failedSteps > 0 && !plan.ContinueOnFailure;
+        }
+
+        // Host keys seen on first contact are kept with the cluster.
+        if (state.Saved && !pins.Snapshot().SequenceEqual(state.Meta.Tug.HostKeys))
+        {
+            state.Update(m => m with { Tug = m.Tug with { HostKeys = pins.Snapshot() } });
+        }
+
+        return new OperationReport(plan.Operation, plan.Cluster, [.. plan.Steps.Select(s => outcomes[s.Key])]) { Timings = [.. timings] };
+
+        void Phase(string name, long started)
+        {
+            var seconds = time.GetElapsedTime(started).TotalSeconds;
+            timings.Enqueue(new PhaseTiming(name, null, null, Math.Round(seconds, 4)));
+            progress?.Report(new PhaseFinished(name, seconds));
+        }
+    }
+
+    /// <summary>A step an earlier run recorded done whose effect may be undone by a later step by design: trusted, not probed.</summary>
+    private bool Trusted(Step step, OperationJournal journal) =>
+        journal.StateOf(step.Key.ToString()) == StepState.Done && !Handler(step).ReprobeWhenDone;
+
+    private StepHandler Handler(Step step) =>
+        _handlers.TryGetValue(step.Key.Kind, out var handler) ? handler : throw new InvalidOperationException($"No handler for step kind {step.Key.Kind}.");
+
+    private async Task<StepResult> RunStepAsync(StepContext context, Step step, OperationJournal journal, IProgress<ProgressEvent>? progress, CancellationToken cancellationToken)
+    {
+        var key = step.Key.ToString();
+        var handler = Handler(step);
+        var started = time.GetTimestamp();
+        progress?.Report(new StepStarted(key, step.Host, step.Wave));
+        var result = await RunStepCoreAsync(context, step, key, handler, journal, cancellationToken).ConfigureAwait(false);
+        progress?.Report(new StepFinished(key, step.Host, step.Wave, result.Result.Status, result.Result.Message, time.GetElapsedTime(started).TotalSeconds, result.AlreadyDone, result.Result.Phases));
+        return result.Result;
+    }
+
+    private async Task<(StepResult Result, bool AlreadyDone)> RunStepCoreAsync(StepContext context, Step step, string key, StepHandler handler, OperationJournal journal, CancellationToken cancellationToken)
+    {
+        try
+        {
+            // "Planned but not recorded done" means "may or may not have happened": look before acting.
+            var prior = journal.StateOf(key);
+            if (prior == StepState.Done && !handler.ReprobeWhenDone)
+            {
+                return (StepResult.Done("done before the interruption; not run again"), true);
+            }
+
+            if (prior is not null && await handler.ProbeAsync(context, step, cancellationToken).ConfigureAwait(false) is { Ok: true } found)
+            {
+                if (prior != StepState.Done)
+                {
+                    journal.Done(key, $"found done on the host: {found.Message}");
+                }
+
+                return (found with { Message = $"{found.Message}; found done on the host, not run again" }, true);
+            }
+
+            journal.Planned(key, step.Summary);
+            failpoints.Check(step.Key.Kind, FailpointSite.BeforeAction);
+            var result = await handler.ActAsync(context, step, cancellationToken).ConfigureAwait(false);
+            failpoints.Check(step.Key.Kind, FailpointSite.AfterAction);
+            if (result.Ok)
+            {
+                result = Then(result, await handler.GateAsync(context, step, result, cancellationToken).ConfigureAwait(false));
+            }
+
+            if (!result.Ok)
+            {
+                result = Then(result, await handler.RollbackAsync(context, step, result, cancellationToken).ConfigureAwait(false));
+            }
+
+            Record(journal, key, result);
+            failpoints.Check(step.Key.Kind, FailpointSite.AfterRecord);
+            return (result, false);
+        }
+        catch (RemoteException e)
+        {
+            var result = Unreachable(e);
+            Record(journal, key, result);
+            return (result, false);
+        }
+        catch (Exception e) when (e is ClusterException or IOException)
+        {
+            var result = StepResult.Fail(e.Message);
+            Record(journal, key, result);
+            return (result, false);
+        }
+    }
+
+    /// <summary>The later result, carrying the phases measured before it.</summary>
+    private static StepResult Then(StepResult before, StepResult after) =>
+        ReferenceEquals(before, after) ? after : after with { Phases = before.Phases.AddRange(after.Phases) };
+
+    private static void Record(OperationJournal journal, string key, StepResult result)
+    {
+        if (result.Ok)
+        {
+            journal.Done(key, result.Message);
+        }
+        else if (result.Status is OutcomeStatus.Failed or OutcomeStatus.Unreachable)
+        {
+            if (journal.StateOf(key) is not null)
+            {
+                journal.Failed(key, result.Message);
+            }
+        }
+    }
+
+    private static StepResult Unreachable(RemoteException e) =>
+        new(e.Code == RemoteException.HostKeyChanged ? OutcomeStatus.Failed : OutcomeStatus.Unreachable, $"{e.Code}: {e.Message}");
+
+    private static InstanceOutcome Outcome(Step step, StepResult result) =>
+        new(step.Key.Subject, step.Role, step.Host, result.Status, result.Message) { Step = step.Key.ToString() };
+
+    private static int SshPort(ClusterMeta meta, Plan plan, string host) =>
+        meta.Topology.Instances.FirstOrDefault(i => i.ManageHost == host)?.SshPort
+        ?? (plan.Meta is { } yaml ? ClusterMetaSerializer.Deserialize(yaml, PlanJson.FileName).Topology.Instances.FirstOrDefault(i => i.ManageHost == host)?.SshPort : null)
+        ?? 22;
+
+    /// <summary>Releases the cluster's lock; destroy's forget step may have removed its directory already.</summary>
+    private sealed class LockRelease(ClusterLock held) : IDisposable
+    {
+        public ClusterLock Lock => held;
+
+        public void Dispose()
+        {
+            try
+            {
+                held.Dispose();
+            }
+            catch (DirectoryNotFoundException)
+            {
+                // The forget step removed the cluster's directory, lock files included.
+            }
+        }
+    }
+}

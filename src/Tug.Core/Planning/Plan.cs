@@ -1,0 +1,207 @@
+// Copyright (c) Tug contributors. Licensed under the Apache License, Version 2.0.
+
+using System.Collections.Immutable;
+using System.Text.Json.Serialization;
+using Tug.Core.Topology;
+
+namespace Tug.Core.Planning;
+
+/// <summary>What a step does; each kind has one handler in <c>Execution/Steps</c> that acts, gates and probes it.</summary>
+public enum StepKind
+{
+    /// <summary>Prepare a host as the preparing login: the deploy user, its sudo rule, the cluster's key.</summary>
+    InitHost,
+
+    /// <summary>Deliver packages to a host, check them there, install files and units of its new instances.</summary>
+    Install,
+
+    /// <summary>Write the cluster's metadata (the topology the plan works toward) on the control machine.</summary>
+    SaveMeta,
+
+    /// <summary>Deliver new builds to a host and unpack them beside the running ones, checked by hash.</summary>
+    Stage,
+
+    /// <summary>Move one instance to its staged build: stop, switch files, start; gated on health and verification.</summary>
+    Switch,
+
+    /// <summary>Put back the build an instance ran before its patch, gated on health and verification.</summary>
+    Restore,
+
+    /// <summary>Start one instance; gated on health and verification.</summary>
+    Start,
+
+    /// <summary>Stop one instance; gated on the stop being proven (no process, port closed).</summary>
+    Stop,
+
+    /// <summary>Announce a new member to the running cluster of its component (membership components only).</summary>
+    MemberJoin,
+
+    /// <summary>Make a member leave the running cluster of its component before it is removed.</summary>
+    MemberLeave,
+
+    /// <summary>Stop and remove instances from a host: units, directories, and the cluster key when the host is emptied.</summary>
+    Remove,
+
+    /// <summary>Rewrite an instance's files that follow the topology; restart or reload it as its component says.</summary>
+    Refresh,
+
+    /// <summary>Remove everything of the cluster from one host and prove nothing is left.</summary>
+    DestroyHost,
+
+    /// <summary>Forget the cluster on the control machine (its metadata and key).</summary>
+    Forget,
+}
+
+/// <summary>Names of step kinds as journals, plans and JSON write them (<c>switch</c>, <c>member-join</c>).</summary>
+public static class StepKinds
+{
+    private static readonly ImmutableDictionary<StepKind, string> Names = new Dictionary<StepKind, string>
+    {
+        [StepKind.InitHost] = "init",
+        [StepKind.Install] = "install",
+        [StepKind.SaveMeta] = "save-meta",
+        [StepKind.Stage] = "stage",
+        [StepKind.Switch] = "switch",
+        [StepKind.Restore] = "restore",
+        [StepKind.Start] = "start",
+        [StepKind.Stop] = "stop",
+        [StepKind.MemberJoin] = "member-join",
+        [StepKind.MemberLeave] = "member-leave",
+        [StepKind.Remove] = "remove",
+        [StepKind.Refresh] = "refresh",
+        [StepKind.DestroyHost] = "destroy",
+        [StepKind.Forget] = "forget",
+    }.ToImmutableDictionary();
+
+    /// <summary>Every kind, in declaration order.</summary>
+    public static ImmutableArray<StepKind> All { get; } = [.. Enum.GetValues<StepKind>()];
+
+    /// <summary>The kind's stable name.</summary>
+    public static string Name(StepKind kind) => Names[kind];
+
+    /// <summary>The kind named <paramref name="name"/>, or null.</summary>
+    public static StepKind? Parse(string name) => Names.FirstOrDefault(p => p.Value == name) is { Value: not null } found ? found.Key : null;
+}
+
+/// <summary>A step's stable identity within its plan: its kind and its subject (an instance ID or a host).</summary>
+public sealed record StepKey(StepKind Kind, string Subject)
+{
+    /// <summary>The journal's key: <c>switch 10.0.0.1:9100</c>.</summary>
+    public override string ToString() => $"{StepKinds.Name(Kind)} {Subject}";
+}
+
+/// <summary>How a step's result is checked before the plan goes on.</summary>
+public enum StepGate
+{
+    /// <summary>The action's own result is the check.</summary>
+    None,
+
+    /// <summary>The instance is proven stopped: unit inactive, no process, port closed, deployed file = signed package.</summary>
+    Stopped,
+
+    /// <summary>The instance listens, answers its health check, and runs the deployed, signed executable.</summary>
+    Healthy,
+
+    /// <summary>As <see cref="Healthy"/>, then the whole cluster of its component is healthy (quorum) before the next member moves.</summary>
+    ClusterHealthy,
+}
+
+/// <summary>Which login a step runs as.</summary>
+public enum StepLogin
+{
+    /// <summary>The cluster's deploy user with the cluster's key.</summary>
+    Deploy,
+
+    /// <summary>The login that prepares hosts (<c>-u</c>/<c>-i</c>/<c>-p</c>); needed only until the deploy user exists.</summary>
+    Preparing,
+
+    /// <summary>No host: the step acts on the control machine.</summary>
+    Local,
+}
+
+/// <summary>A package as the plan pins it: what it is and the hashes the host must find.</summary>
+/// <param name="Component">Package name in the mirror.</param>
+/// <param name="Version">Exact version (<c>v1.9.0</c>), or a patch's label.</param>
+/// <param name="Platform"><c>os/arch</c>.</param>
+/// <param name="Entry">The executable inside the package.</param>
+/// <param name="TarballSha256">The tarball's sha256 (signed manifest); for a patch, the executable's.</param>
+/// <param name="EntrySha256">The entry's sha256: what the running process must be.</param>
+/// <param name="Patch">Whether this is a hot-fix executable kept with the operation, not a mirror package.</param>
+public sealed record PackageRef(string Component, string Version, string Platform, string Entry, string TarballSha256, string EntrySha256, bool Patch = false);
+
+/// <summary>What a step's action needs besides its key and host.</summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "type")]
+[JsonDerivedType(typeof(InstanceInputs), "instance")]
+[JsonDerivedType(typeof(HostInputs), "host")]
+[JsonDerivedType(typeof(PackagesInputs), "packages")]
+[JsonDerivedType(typeof(SwitchInputs), "switch")]
+[JsonDerivedType(typeof(NoInputs), "none")]
+public abstract record StepInputs;
+
+/// <summary>No inputs beyond the key.</summary>
+public sealed record NoInputs : StepInputs;
+
+/// <summary>One instance, by ID.</summary>
+public sealed record InstanceInputs(string Instance) : StepInputs;
+
+/// <summary>Instances on one host, by ID (remove, destroy); <paramref name="EmptiesHost"/>: the cluster keeps nothing there after.</summary>
+public sealed record HostInputs(ImmutableArray<string> Instances, bool EmptiesHost) : StepInputs;
+
+/// <summary>Instances on one host with the package each gets (install, stage).</summary>
+public sealed record PackagesInputs(ImmutableArray<InstancePackage> Instances) : StepInputs;
+
+/// <summary>An instance and its package.</summary>
+public sealed record InstancePackage(string Instance, PackageRef Package);
+
+/// <summary>A switch: the build an instance moves to, and what the metadata records once it is verified.</summary>
+public sealed record SwitchInputs(string Instance, PackageRef Target, DeployedInstance Next, string From) : StepInputs;
+
+/// <summary>One step of a plan.</summary>
+/// <param name="Key">Kind and subject: the journal's key.</param>
+/// <param name="Host">The host it acts on (empty for <see cref="StepLogin.Local"/> steps).</param>
+/// <param name="Role">The role of its instance, or <c>host</c> / <c>cluster</c>.</param>
+/// <param name="Wave">Steps of one wave run together (in parallel across hosts, in order on one host); waves run in order. Batches of a rolling change are waves.</param>
+/// <param name="Gate">How its result is checked.</param>
+/// <param name="Login">Which login it runs as.</param>
+/// <param name="Summary">One line for people: <c>node_exporter v1.1.2 -> v1.9.0</c>.</param>
+/// <param name="Inputs">What its action needs.</param>
+public sealed record Step(StepKey Key, string Host, string Role, int Wave, StepGate Gate, StepLogin Login, string Summary, StepInputs Inputs);
+
+/// <summary>
+/// An operation as data: the steps a verb's planner decided, in order. It changes nothing by existing; the executor
+/// runs it, journals it (the plan itself is stored first), and resumes it after a crash.
+/// </summary>
+/// <param name="Operation">The verb: <c>upgrade</c>, <c>deploy</c>, ...</param>
+/// <param name="Cluster">The cluster's name.</param>
+/// <param name="Steps">The steps, in order.</param>
+public sealed record Plan(string Operation, string Cluster, ImmutableArray<Step> Steps)
+{
+    /// <summary>Lines for people about what the plan leaves alone (<c>node_exporter stays at v1.9.0 (pinned on its own)</c>).</summary>
+    public ImmutableArray<string> Notes { get; init; } = [];
+
+    /// <summary>The metadata (meta.yaml text) the plan works toward, written by its <see cref="StepKind.SaveMeta"/> step; null when it only updates records.</summary>
+    public string? Meta { get; init; }
+
+    /// <summary>The sha256 of meta.yaml the plan was made from (empty for a new cluster): the executor refuses a plan whose cluster changed since.</summary>
+    public string BasedOn { get; init; } = string.Empty;
+
+    /// <summary>The login that prepares hosts, for <see cref="StepLogin.Preparing"/> steps (its credential is never stored).</summary>
+    public string? PreparingUser { get; init; }
+
+    /// <summary>Whether every host must be reachable before anything runs (rolling changes); false: unreachable hosts fail their steps and the rest go on.</summary>
+    public bool RequireAllHosts { get; init; } = true;
+
+    /// <summary>Whether later waves still run after a step failed (start, stop, destroy); false: the plan stops at the failed wave.</summary>
+    public bool ContinueOnFailure { get; init; }
+
+    /// <summary>Whether the local state goes even when some hosts failed (<c>destroy --force</c>).</summary>
+    public bool Force { get; init; }
+
+    /// <summary>The hosts the plan touches, in first-use order.</summary>
+    [JsonIgnore]
+    public ImmutableArray<string> Hosts => [.. Steps.Where(s => s.Login != StepLogin.Local).Select(s => s.Host).Distinct()];
+
+    /// <summary>Whether the plan has nothing to do.</summary>
+    [JsonIgnore]
+    public bool IsEmpty => Steps.IsEmpty;
+}
