@@ -56,6 +56,16 @@ public sealed record ConfigFileSpec(string RelativePath, Func<InstanceContext, s
     public bool IsRendered => Render is not null;
 }
 
+/// <summary>What a running instance needs to read a changed configuration file.</summary>
+public enum ConfigChange
+{
+    /// <summary>Nothing now: it reads its files at its next start (etcd ignores its member flags once it has data).</summary>
+    NextStart,
+
+    /// <summary>A restart, health-gated.</summary>
+    Restart,
+}
+
 /// <summary>A rendered file and its absolute path on the host.</summary>
 public sealed record RenderedFile(string Path, string Content);
 
@@ -97,6 +107,24 @@ public sealed record ComponentSpec
     /// healthy again (etcd: every member answers <c>endpoint health</c>); a rolling upgrade waits for it before the next member.
     /// </summary>
     public Func<InstanceContext, string>? ClusterCheck { get; init; }
+
+    /// <summary>
+    /// Whether the component follows the cluster version when it has no pin of its own (TiDB's components); false for
+    /// the monitoring agents, which have their own version line (an unpinned agent gets the mirror's latest).
+    /// </summary>
+    public bool FollowsClusterVersion { get; init; } = true;
+
+    /// <summary>
+    /// Whether instances are members of a running cluster of their own (etcd): new ones are announced before they
+    /// start and render their start flags to join it; leaving ones leave it before they stop; the last one never leaves.
+    /// </summary>
+    public bool HasMembership { get; init; }
+
+    /// <summary>What a running instance needs to read files that follow the topology (Prometheus' targets).</summary>
+    public ConfigChange OnConfigChange { get; init; } = ConfigChange.NextStart;
+
+    /// <summary>Whether the component runs on every host of the cluster, placed by the hosts rather than by the topology (the monitoring agents).</summary>
+    public bool PerHost { get; init; }
 
     /// <summary>Whether the unit grants <c>CAP_NET_RAW</c> (blackbox_exporter's ICMP probes; system mode only).</summary>
     public bool GrantCapNetRaw { get; init; }

@@ -94,24 +94,24 @@ public static class ComponentSpecs
             Health = HealthCheck.HttpGet("client_port", "/health"),
             VersionProbe = Probe(@"etcd Version:\s+v?(?<version>\d+\.\d+\.\d+(?:-[0-9A-Za-z.]+)?)", "--version"),
             RunScript = RunScripts.Etcd,
-            ClusterCheck = EtcdClusterHealthy,
+            ClusterCheck = EtcdClusterHealthy, HasMembership = true,
         },
         new()
         {
-            Name = "prometheus", Role = Roles.Prometheus, Ports = PortsOf(Roles.Prometheus), DefaultEntry = "prometheus/prometheus",
+            Name = "prometheus", Role = Roles.Prometheus, Ports = PortsOf(Roles.Prometheus), OnConfigChange = ConfigChange.Restart, DefaultEntry = "prometheus/prometheus",
             Health = HealthCheck.HttpGet("port", "/-/healthy"), VersionProbe = Probe(PrometheusStyle, "--version"),
             ConfigFiles = [new("conf/prometheus.yml", MonitoringConfig.Prometheus)], RunScript = RunScripts.Prometheus,
         },
         new()
         {
-            Name = "grafana", Role = Roles.Grafana, Ports = PortsOf(Roles.Grafana), DefaultEntry = "bin/grafana-server",
+            Name = "grafana", Role = Roles.Grafana, Ports = PortsOf(Roles.Grafana), OnConfigChange = ConfigChange.Restart, DefaultEntry = "bin/grafana-server",
             Health = HealthCheck.HttpGet("port", "/api/health"),
             VersionProbe = Probe(@"[Vv]ersion\s+v?(?<version>\d+\.\d+\.\d+(?:-[0-9A-Za-z.]+)?)", "-v"),
             ConfigFiles = [new("conf/grafana.ini", null)], RunScript = RunScripts.Grafana,
         },
         new()
         {
-            Name = "alertmanager", Role = Roles.Alertmanager, Ports = PortsOf(Roles.Alertmanager), DefaultEntry = "alertmanager/alertmanager",
+            Name = "alertmanager", Role = Roles.Alertmanager, Ports = PortsOf(Roles.Alertmanager), OnConfigChange = ConfigChange.Restart, DefaultEntry = "alertmanager/alertmanager",
             Health = HealthCheck.HttpGet("web_port", "/-/healthy"), VersionProbe = Probe(PrometheusStyle, "--version"),
             ConfigFiles = [new("conf/alertmanager.yml", MonitoringConfig.Alertmanager)], RunScript = RunScripts.Alertmanager,
         },
@@ -129,13 +129,13 @@ public static class ComponentSpecs
         {
             Name = "node_exporter", Role = Roles.NodeExporter, Ports = [new("node_exporter_port", 9100)], DefaultEntry = "node_exporter/node_exporter",
             Health = HealthCheck.HttpGet("node_exporter_port", "/metrics"), VersionProbe = Probe(PrometheusStyle, "--version"),
-            RunScript = RunScripts.NodeExporter,
+            RunScript = RunScripts.NodeExporter, FollowsClusterVersion = false, PerHost = true,
         },
         new()
         {
             Name = "blackbox_exporter", Role = Roles.BlackboxExporter, Ports = [new("blackbox_exporter_port", 9115)], DefaultEntry = "blackbox_exporter/blackbox_exporter",
             Health = HealthCheck.HttpGet("blackbox_exporter_port", "/metrics"), VersionProbe = Probe(PrometheusStyle, "--version"),
-            GrantCapNetRaw = true, ConfigFiles = [new("conf/blackbox.yml", MonitoringConfig.Blackbox)], RunScript = RunScripts.BlackboxExporter,
+            GrantCapNetRaw = true, ConfigFiles = [new("conf/blackbox.yml", MonitoringConfig.Blackbox)], RunScript = RunScripts.BlackboxExporter, FollowsClusterVersion = false, PerHost = true,
         },
     ];
 

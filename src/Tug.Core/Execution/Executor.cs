@@ -34,6 +34,12 @@ public sealed class Executor(ClusterStore store, AuditLog audit, IEnumerable<Ste
 {
     private readonly ImmutableDictionary<StepKind, StepHandler> _handlers = handlers.ToImmutableDictionary(h => h.Kind);
 
+    /// <summary>Where an operation keeps its artifacts, inside its directory.</summary>
+    public const string ArtifactsDirectory = "artifacts";
+
+    /// <summary>An artifact's file, by sha256, in an operation's directory.</summary>
+    public static string ArtifactPath(string operationDirectory, string sha256) => Path.Combine(operationDirectory, ArtifactsDirectory, sha256);
+
     /// <summary>The sha256 of a cluster's meta.yaml as it is now (empty when there is none): what a plan is based on.</summary>
     public static string MetaRevision(ClusterStore store, string cluster) =>
         File.Exists(store.MetaFile(cluster)) ? Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(store.MetaFile(cluster)))) : string.Empty;
@@ -124,6 +130,12 @@ public sealed class Executor(ClusterStore store, AuditLog audit, IEnumerable<Ste
         if (resume is null)
         {
             Directory.CreateDirectory(Path.GetDirectoryName(planPath)!);
+            foreach (var artifact in plan.Artifacts)
+            {
+                Directory.CreateDirectory(Path.Combine(Path.GetDirectoryName(planPath)!, ArtifactsDirectory));
+                DurableFile.WriteAtomically(ArtifactPath(Path.GetDirectoryName(planPath)!, artifact.Sha256), artifact.Content);
+            }
+
             DurableFile.WriteAtomically(planPath, Encoding.UTF8.GetBytes(PlanJson.Serialize(plan)));
         }
 

@@ -156,6 +156,9 @@ public sealed record InstancePackage(string Instance, PackageRef Package);
 /// <summary>A switch: the build an instance moves to, and what the metadata records once it is verified.</summary>
 public sealed record SwitchInputs(string Instance, PackageRef Target, DeployedInstance Next, string From) : StepInputs;
 
+/// <summary>A file a plan brings along, named by its sha256.</summary>
+public sealed record PlanArtifact(string Sha256, byte[] Content);
+
 /// <summary>One step of a plan.</summary>
 /// <param name="Key">Kind and subject: the journal's key.</param>
 /// <param name="Host">The host it acts on (empty for <see cref="StepLogin.Local"/> steps).</param>
@@ -196,6 +199,10 @@ public sealed record Plan(string Operation, string Cluster, ImmutableArray<Step>
 
     /// <summary>Whether the local state goes even when some hosts failed (<c>destroy --force</c>).</summary>
     public bool Force { get; init; }
+
+    /// <summary>Files the plan brings from the control machine (a patch's executable), kept with the operation by sha256 so a replay has them.</summary>
+    [JsonIgnore]
+    public ImmutableArray<PlanArtifact> Artifacts { get; init; } = [];
 
     /// <summary>The hosts the plan touches, in first-use order.</summary>
     [JsonIgnore]
