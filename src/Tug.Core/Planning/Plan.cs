@@ -150,8 +150,8 @@ public sealed record HostInputs(ImmutableArray<string> Instances, bool EmptiesHo
 /// <summary>Instances on one host with the package each gets (install, stage).</summary>
 public sealed record PackagesInputs(ImmutableArray<InstancePackage> Instances) : StepInputs;
 
-/// <summary>An instance and its package.</summary>
-public sealed record InstancePackage(string Instance, PackageRef Package);
+/// <summary>An instance and its package; <paramref name="Join"/>: it joins the running cluster of its component (rendered to join, not to bootstrap).</summary>
+public sealed record InstancePackage(string Instance, PackageRef Package, bool Join = false);
 
 /// <summary>A switch: the build an instance moves to, and what the metadata records once it is verified.</summary>
 public sealed record SwitchInputs(string Instance, PackageRef Target, DeployedInstance Next, string From) : StepInputs;
