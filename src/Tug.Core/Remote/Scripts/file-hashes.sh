@@ -3,5 +3,6 @@
 # tug:params paths[]
 paths=({{paths}})
 for path in "${paths[@]}"; do
-  echo "TUG|file|$(printf '%s' "$path" | base64 -w0)|$(sha256sum -- "$path" 2>/dev/null | cut -d' ' -f1)"
+  # Hashed from stdin: sha256sum escapes the hash of a file whose name holds a newline or backslash.
+  echo "TUG|file|$(printf '%s' "$path" | base64 -w0)|$({ sha256sum < "$path"; } 2>/dev/null | cut -d' ' -f1)"
 done

@@ -10,7 +10,7 @@ units=({{units}})
 ports=({{ports}})
 deadline=$(( $(date +%s) + timeout_seconds ))
 listens() { ss -ltnH "sport = :$1" | grep -q .; }
-reached() { if [ "$listening" = 1 ]; then listens "$1"; else ! listens "$1"; fi; }
+reached() { if [ "$listening" = 1 ]; then listens "$1"; elif listens "$1"; then return 1; fi; }
 died() { [ "$listening" = 1 ] && systemctl is-active "$1" 2>/dev/null | grep -qE '^(activating|failed)$'; }
 for k in "${!ids[@]}"; do
   while ! reached "${ports[$k]}" && ! died "${units[$k]}" && [ "$(date +%s)" -lt "$deadline" ]; do sleep 0.2; done
