@@ -4,7 +4,6 @@ using System.Collections.Immutable;
 using System.Formats.Tar;
 using System.IO.Compression;
 using System.Security.Cryptography;
-using System.Text;
 using Tug.Core.Remote;
 using Tug.Core.Topology;
 
@@ -71,15 +70,8 @@ public sealed partial class ClusterOperations
                     await remote.UploadAsync(stream, remotePatch, "0755", sudo: false, ct).ConfigureAwait(false);
                 }
 
-                var script = new StringBuilder("set -e\n");
-                script.Append($"echo {Sh.Quote($"{sha}  {remotePatch}")} | sha256sum -c --quiet - || {{ echo 'the patch changed in transit' >&2; exit 41; }}\n");
-                foreach (var i in moving.Where(i => i.ManageHost == host))
-                {
-                    script.Append(PatchStageScript(i, meta.User, targets[i.Id], remotePatch));
-                }
-
-                script.Append($"rm -f {Sh.Quote(remotePatch)}\n");
-                var result = await remote.RunAsync(script.ToString(), new RunOptions(Sudo: true, Timeout: reach.WaitTimeout), ct).ConfigureAwait(false);
+                var script = HostScripts.StagePatch(meta.User, remotePatch, sha, [.. moving.Where(i => i.ManageHost == host).Select(i => (i, targets[i.Id]))]);
+                var result = await remote.RunAsync(script, new RunOptions(Sudo: true, Timeout: reach.WaitTimeout), ct).ConfigureAwait(false);
                 return new InstanceOutcome(host, "host", host, result.Ok ? OutcomeStatus.Ok : OutcomeStatus.Failed, result.Ok ? "staged" : $"staging failed: {result.Stderr.Trim()}");
             }, (host, e) => new InstanceOutcome(host, "host", host, OutcomeStatus.Failed, e.Message), cancellationToken).ConfigureAwait(false);
             if (staged.Any(s => s.Status != OutcomeStatus.Ok))
@@ -165,20 +157,6 @@ public sealed partial class ClusterOperations
         }
 
         return new OperationReport("patch-rollback", name, [.. outcomes]);
-    }
-
-    /// <summary>A copy of the running build's top directory with the patched executable in place of its entry, checked by hash.</summary>
-    private static string PatchStageScript(InstanceSpec instance, string user, ResolvedPackage target, string remotePatch)
-    {
-        var stage = StageDirectory(instance, target);
-        var bin = $"{instance.DeployDir}/bin";
-        var top = target.Entry.Split('/')[0];
-        var copy = target.Entry.Contains('/', StringComparison.Ordinal) ? $"cp -a {Sh.Quote($"{bin}/{top}")} {Sh.Quote($"{stage}/{top}")}\n" : string.Empty;
-        return $"rm -rf {Sh.Quote(stage)} && mkdir -p {Sh.Quote(stage)}\n"
-            + copy
-            + $"install -m 0755 {Sh.Quote(remotePatch)} {Sh.Quote($"{stage}/{target.Entry}")}\n"
-            + EntryCheck(target, $"{stage}/{target.Entry}")
-            + $"chown -R {user}:\"$(id -gn {Sh.Quote(user)})\" {Sh.Quote(stage)}\n";
     }
 
     /// <summary>The executable in a patch: a gzip tarball's file named like the component's entry, or the file itself.</summary>

@@ -1,8 +1,6 @@
 // Copyright (c) Tug contributors. Licensed under the Apache License, Version 2.0.
 
 using System.Collections.Immutable;
-using System.Globalization;
-using System.Text;
 using Tug.Core.Components;
 using Tug.Core.Remote;
 using Tug.Core.Topology;
@@ -107,7 +105,7 @@ public sealed partial class ClusterOperations
             var init = await root.ForEachAsync(root.Hosts.Keys, reach.Concurrency, async (host, remote, ct) =>
             {
                 progress?.Report(new OperationEvent(host, null, "init", $"preparing user {meta.User}"));
-                var result = await remote.RunAsync(EnvInitScript(meta.User, group, publicKey, request.User == meta.User), new RunOptions(Sudo: true, Timeout: reach.WaitTimeout), ct).ConfigureAwait(false);
+                var result = await remote.RunAsync(HostScripts.EnvInit(meta.User, group, publicKey, createUser: request.User != meta.User), new RunOptions(Sudo: true, Timeout: reach.WaitTimeout), ct).ConfigureAwait(false);
                 return new InstanceOutcome(host, "host", host, result.Ok ? OutcomeStatus.Ok : OutcomeStatus.Failed, result.Ok ? "deploy user ready" : result.Stderr.Trim());
             }, (host, e) => new InstanceOutcome(host, "host", host, OutcomeStatus.Failed, e.Message), cancellationToken).ConfigureAwait(false);
             if (init.Any(o => o.Status != OutcomeStatus.Ok) || root.Failures.Count > 0)
@@ -264,7 +262,7 @@ public sealed partial class ClusterOperations
             var onHost = removed.Where(i => i.ManageHost == host).ToList();
             var emptied = !next.Topology.ManageHosts.Contains(host);
             progress?.Report(new OperationEvent(host, null, "scale-in", $"removing {string.Join(", ", onHost.Select(i => i.Id))}"));
-            var result = await remote.RunAsync(DestroyScript(onHost, meta.User, emptied ? publicKey : string.Empty), new RunOptions(Sudo: true, Timeout: reach.WaitTimeout), ct).ConfigureAwait(false);
+            var result = await remote.RunAsync(HostScripts.Destroy(onHost, meta.User, emptied ? publicKey : string.Empty), new RunOptions(Sudo: true, Timeout: reach.WaitTimeout), ct).ConfigureAwait(false);
             return onHost.Select(i => new InstanceOutcome(i.Id, i.Role, host, result.Ok ? OutcomeStatus.Ok : OutcomeStatus.Failed,
                 (left.TryGetValue(i.Id, out var how) ? how + "; " : string.Empty) + (result.Ok ? "removed; verified: no unit, process or directory left" : $"removal failed: {result.Stderr.Trim()}"))).ToList();
         }, (host, e) => [.. removed.Where(i => i.ManageHost == host).Select(i => new InstanceOutcome(i.Id, i.Role, host, OutcomeStatus.Failed, e.Message))], cancellationToken).ConfigureAwait(false);
@@ -312,24 +310,15 @@ public sealed partial class ClusterOperations
         {
             var onHost = instances.Where(i => i.ManageHost == host).ToList();
             var restarting = onHost.Where(i => RestartOnRefresh.Contains(i.Role)).ToList();
-            var script = new StringBuilder("set -e\n");
+            var contexts = new List<InstanceContext>();
             foreach (var i in onHost)
             {
                 progress?.Report(new OperationEvent(host, i.Id, "refresh", RestartOnRefresh.Contains(i.Role) ? "configuration rewritten, restarting" : "configuration rewritten"));
                 var deployed = meta.Tug.Instances.GetValueOrDefault(i.Id);
-                var spec = ComponentSpecs.For(i);
-                var context = new InstanceContext(i, meta.Topology, name, meta.User, deployed?.Version ?? meta.Version, deployed?.Entry ?? spec.DefaultEntry) { ClusterVersion = meta.Version };
-                script.Append(FilesScript(i, meta.User, spec, context));
+                contexts.Add(new InstanceContext(i, meta.Topology, name, meta.User, deployed?.Version ?? meta.Version, deployed?.Entry ?? ComponentSpecs.For(i).DefaultEntry) { ClusterVersion = meta.Version });
             }
 
-            script.Append("systemctl daemon-reload\nset +e\n");
-            if (restarting.Count > 0)
-            {
-                script.Append(CultureInfo.InvariantCulture, $"systemctl restart {string.Join(' ', restarting.Select(i => i.UnitName))}\n");
-                script.Append(WaitScript(restarting, listening: true, reach.WaitTimeout));
-            }
-
-            var result = await remote.RunAsync(script.ToString(), new RunOptions(Sudo: true, Timeout: reach.WaitTimeout + TimeSpan.FromSeconds(30)), ct).ConfigureAwait(false);
+            var result = await remote.RunAsync(HostScripts.Refresh(contexts, restarting, reach.WaitTimeout), new RunOptions(Sudo: true, Timeout: reach.WaitTimeout + TimeSpan.FromSeconds(30)), ct).ConfigureAwait(false);
             var list = new List<InstanceOutcome>();
             foreach (var i in onHost)
             {
@@ -363,9 +352,13 @@ public sealed partial class ClusterOperations
         {
             var onHost = instances.Where(i => i.ManageHost == host).ToList();
             var expected = onHost.SelectMany(i => RenderedFiles(name, meta, i).Select(f => (Instance: i, f.Path, Sha: Sha(f.Content)))).ToList();
-            var script = string.Concat(expected.Select(e => $"echo \"TUGF|{e.Path}|$(sha256sum {Sh.Quote(e.Path)} 2>/dev/null | cut -d' ' -f1)\"\n"));
-            var result = await remote.RunAsync(script, new RunOptions(Sudo: true, Timeout: reach.WaitTimeout), ct).ConfigureAwait(false);
-            var actual = result.Stdout.Split('\n').Where(l => l.StartsWith("TUGF|", StringComparison.Ordinal)).Select(l => l.Split('|')).ToDictionary(p => p[1], p => p[2]);
+            var result = await remote.RunAsync(HostScripts.FileHashes(expected.Select(e => e.Path)), new RunOptions(Sudo: true, Timeout: reach.WaitTimeout), ct).ConfigureAwait(false);
+            var actual = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var file in HostReply.Parse(result.Stdout).OfType<FileLine>())
+            {
+                actual[file.Path] = file.Sha256;
+            }
+
             return expected.Where(e => actual.GetValueOrDefault(e.Path) != e.Sha)
                 .Select(e => (e.Instance.Id, Problem: actual.GetValueOrDefault(e.Path) is { Length: > 0 } ? $"{e.Path} differs from what Tug renders" : $"{e.Path} is missing")).ToList();
         }, (host, e) => [.. instances.Where(i => i.ManageHost == host).Select(i => (i.Id, Problem: $"files not checked: {e.Message}"))], cancellationToken).ConfigureAwait(false);
@@ -384,25 +377,19 @@ public sealed partial class ClusterOperations
             return new InstanceOutcome(member.Id, member.Role, member.ManageHost, OutcomeStatus.Failed, "no other reachable etcd member to change the membership through");
         }
 
-        var deployed = staying.Tug.Instances.GetValueOrDefault(through.Id);
-        var entry = deployed?.Entry ?? ComponentSpecs.For(through).DefaultEntry;
-        var ctl = $"{through.DeployDir}/bin/{(entry.Contains('/', StringComparison.Ordinal) ? entry[..(entry.LastIndexOf('/') + 1)] : string.Empty)}etcdctl";
-        var endpoints = string.Join(',', staying.Topology.OfRole(Roles.Etcd).Where(i => i.Id != member.Id).Select(e => $"http://{HostPort.Join(e.Host, e.Port("client_port"))}"));
-        var peer = $"http://{HostPort.Join(member.Host, member.Port("peer_port"))}";
-        var run = $"ETCDCTL_API=3 \"$ctl\" --endpoints={endpoints} --command-timeout=5s";
-        var script = $"""
-            ctl={Sh.Quote(ctl)}; [ -x "$ctl" ] || ctl=$(command -v etcdctl) || {"{"} echo 'no etcdctl beside etcd on {through.ManageHost}' >&2; exit 2; {"}"}
-            list=$({run} member list) || {"{"} echo "member list failed: $list" >&2; exit 3; {"}"}
-            id=$(printf '%s\n' "$list" | grep -F ', {peer},' | cut -d, -f1)
-
-            """
-            + (add
-                ? $"if [ -n \"$id\" ]; then echo \"already a member ($id)\"; else {run} member add {Sh.Quote(member.Name ?? member.Id)} --peer-urls={peer} >/dev/null && echo added; fi\n"
-                : $"if [ -z \"$id\" ]; then echo 'not a member any more'; else {run} member remove \"$id\" >/dev/null && echo removed; fi\n");
+        var entry = staying.Tug.Instances.GetValueOrDefault(through.Id)?.Entry ?? ComponentSpecs.For(through).DefaultEntry;
+        var script = HostScripts.EtcdMembership(member, add, through, entry, staying.Topology.OfRole(Roles.Etcd).Where(i => i.Id != member.Id));
         progress?.Report(new OperationEvent(member.ManageHost, member.Id, add ? "etcd-join" : "etcd-leave", $"through {through.Id}"));
         var result = await sessions.Hosts[through.ManageHost].RunAsync(script, new RunOptions(Sudo: true, Timeout: reach.WaitTimeout), cancellationToken).ConfigureAwait(false);
+        var change = HostReply.Parse(result.Stdout).OfType<MemberLine>().FirstOrDefault() switch
+        {
+            { Change: "present" } m => $"already a member ({m.MemberId})",
+            { Change: "absent" } => "not a member any more",
+            { } m => m.Change,
+            null => string.Empty,
+        };
         return result.Ok
-            ? new InstanceOutcome(member.Id, member.Role, member.ManageHost, OutcomeStatus.Ok, add ? $"announced to the etcd cluster ({result.Stdout.Trim()})" : $"left the etcd cluster ({result.Stdout.Trim()})")
+            ? new InstanceOutcome(member.Id, member.Role, member.ManageHost, OutcomeStatus.Ok, add ? $"announced to the etcd cluster ({change})" : $"left the etcd cluster ({change})")
             : new InstanceOutcome(member.Id, member.Role, member.ManageHost, OutcomeStatus.Failed, $"etcd member {(add ? "add" : "remove")} through {through.Id} failed (exit {result.ExitCode}): {result.Stderr.Trim()}");
     }
 }

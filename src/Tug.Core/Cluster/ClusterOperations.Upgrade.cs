@@ -104,8 +104,8 @@ public sealed partial class ClusterOperations
             var step = $"stage {host}";
             if (Resumed(step))
             {
-                var check = string.Concat(onHost.Select(i => EntryCheck(targets[i.Id], $"{StageDirectory(i, targets[i.Id])}/{targets[i.Id].Entry}")));
-                if ((await remote.RunAsync("set -e\n" + check, new RunOptions(Sudo: true, Timeout: reach.WaitTimeout), ct).ConfigureAwait(false)).Ok)
+                var check = HostScripts.StageCheck([.. onHost.Select(i => (i, targets[i.Id]))]);
+                if ((await remote.RunAsync(check, new RunOptions(Sudo: true, Timeout: reach.WaitTimeout), ct).ConfigureAwait(false)).Ok)
                 {
                     return new InstanceOutcome(host, "host", host, OutcomeStatus.Ok, "staged before the interruption; checked");
                 }
@@ -118,17 +118,11 @@ public sealed partial class ClusterOperations
                 var stream = File.OpenRead(package.Path);
                 await using (stream.ConfigureAwait(false))
                 {
-                    await remote.UploadAsync(stream, StagedPath(package), "0644", sudo: false, ct).ConfigureAwait(false);
+                    await remote.UploadAsync(stream, HostScripts.PackageUploadPath(package), "0644", sudo: false, ct).ConfigureAwait(false);
                 }
             }
 
-            var script = new StringBuilder("set -e\n");
-            foreach (var i in onHost)
-            {
-                script.Append(StageScript(i, meta.User, targets[i.Id]));
-            }
-
-            var result = await remote.RunAsync(script.ToString(), new RunOptions(Sudo: true, Timeout: reach.WaitTimeout), ct).ConfigureAwait(false);
+            var result = await remote.RunAsync(HostScripts.Stage(meta.User, [.. onHost.Select(i => (i, targets[i.Id]))]), new RunOptions(Sudo: true, Timeout: reach.WaitTimeout), ct).ConfigureAwait(false);
             var outcome = new InstanceOutcome(host, "host", host, result.Ok ? OutcomeStatus.Ok : OutcomeStatus.Failed, result.Ok ? "staged" : $"staging failed: {result.Stderr.Trim()}");
             Finish(step, outcome);
             return outcome;
@@ -263,12 +257,12 @@ public sealed partial class ClusterOperations
         var spec = ComponentSpecs.For(instance);
         progress?.Report(new OperationEvent(instance.ManageHost, instance.Id, next.Patched ? "patch" : "upgrade", $"{previous?.Label} -> {next.Label}"));
         var newContext = new InstanceContext(instance, meta.Topology, name, meta.User, next.Version, target.Entry) { ClusterVersion = meta.Version };
-        var switchScript = SwitchScript(instance, target, previous?.Label ?? "unknown") + FilesScript(instance, meta.User, spec, newContext)
-            + Mark("start") + StartScript(instance, reach.WaitTimeout) + Mark("listening");
+        var switchScript = HostScripts.Switch(newContext, target, previous?.Label ?? "unknown", reach.WaitTimeout);
         var phase = clock.Start();
         var switched = await remote.RunAsync(switchScript, new RunOptions(Sudo: true, Timeout: reach.WaitTimeout + TimeSpan.FromSeconds(30)), cancellationToken).ConfigureAwait(false);
         var roundTrip = clock.Elapsed(phase);
-        var restart = HostSeconds(switched.Stdout, "stop", "stopped") + HostSeconds(switched.Stdout, "start", "listening");
+        var reply = HostReply.Parse(switched.Stdout);
+        var restart = HostReply.Seconds(reply, "stop", "stopped") + HostReply.Seconds(reply, "start", "listening");
         clock.RecordSeconds("restart", batch, restart, instance);
         clock.RecordSeconds("switch", batch, roundTrip - restart, instance);
         var outcome = WaitOutcome(instance, switched, "listening");
@@ -292,8 +286,7 @@ public sealed partial class ClusterOperations
                 }
 
                 // Stateful members: the whole cluster must be healthy (quorum) before the next member is touched.
-                var deadline = (int)Math.Min(reach.WaitTimeout.TotalSeconds, 60);
-                var clusterScript = $"for i in $(seq 1 {deadline}); do if ( {spec.ClusterCheck(newContext).Replace("\n", "; ", StringComparison.Ordinal)} ) >/tmp/tug-cluster-check.$$ 2>&1; then cat /tmp/tug-cluster-check.$$; rm -f /tmp/tug-cluster-check.$$; exit 0; fi; sleep 1; done; cat /tmp/tug-cluster-check.$$ >&2; rm -f /tmp/tug-cluster-check.$$; exit 1\n";
+                var clusterScript = HostScripts.ClusterCheck(newContext, TimeSpan.FromSeconds(Math.Min(reach.WaitTimeout.TotalSeconds, 60)));
                 var cluster = await remote.RunAsync(clusterScript, new RunOptions(Sudo: true, Timeout: reach.WaitTimeout + TimeSpan.FromSeconds(30)), cancellationToken).ConfigureAwait(false);
                 clock.Record("verify", batch, phase, instance);
                 if (cluster.Ok)
@@ -332,9 +325,8 @@ public sealed partial class ClusterOperations
     /// </summary>
     private async Task<(bool Restored, string Detail)> RestoreAsync(string name, ClusterMeta meta, InstanceSpec instance, ResolvedPackage installed, DeployedInstance previous, IRemoteHost remote, Reach reach, CancellationToken cancellationToken)
     {
-        var spec = ComponentSpecs.For(instance);
         var oldContext = new InstanceContext(instance, meta.Topology, name, meta.User, previous.Version, previous.Entry) { ClusterVersion = meta.Version };
-        var rollbackScript = RollbackScript(instance, installed, previous.Label) + FilesScript(instance, meta.User, spec, oldContext) + StartScript(instance, reach.WaitTimeout);
+        var rollbackScript = HostScripts.Rollback(oldContext, installed, previous.Label, reach.WaitTimeout);
         var rolled = await remote.RunAsync(rollbackScript, new RunOptions(Sudo: true, Timeout: reach.WaitTimeout + TimeSpan.FromSeconds(30)), cancellationToken).ConfigureAwait(false);
         var back = WaitOutcome(instance, rolled, "listening");
         if (back.Status == OutcomeStatus.Ok)
@@ -360,102 +352,10 @@ public sealed partial class ClusterOperations
     private static async Task<(InstanceStatus Status, bool Runs)> ProbeAsRecordedAsync(ClusterMeta meta, InstanceSpec instance, DeployedInstance record, IRemoteHost remote, Reach reach, CancellationToken cancellationToken)
     {
         var recorded = meta with { Tug = meta.Tug with { Instances = meta.Tug.Instances.SetItem(instance.Id, record) } };
-        var result = await remote.RunAsync(ProbeFunction + ProbeLine(recorded, instance), new RunOptions(Sudo: true, Timeout: reach.WaitTimeout), cancellationToken).ConfigureAwait(false);
+        var result = await remote.RunAsync(ProbeScript(recorded, [instance]), new RunOptions(Sudo: true, Timeout: reach.WaitTimeout), cancellationToken).ConfigureAwait(false);
         var status = ParseProbe(recorded, instance, result);
         return (status, status.Verified && (record.Patched || status.Version == record.Version));
     }
-
-    private static string StageDirectory(InstanceSpec instance, ResolvedPackage package) => $"{instance.DeployDir}/bin/.tug-stage-{instance.Role}-{package.Version}";
-
-    /// <summary>Unpacks the new package beside the running one (never over it) and checks the entry's hash there.</summary>
-    private static string StageScript(InstanceSpec instance, string user, ResolvedPackage package)
-    {
-        var stage = StageDirectory(instance, package);
-        return PackageCheck(package)
-            + $"rm -rf {Sh.Quote(stage)} && mkdir -p {Sh.Quote(stage)}\n"
-            + $"tar --no-same-owner -zxf {Sh.Quote(StagedPath(package))} -C {Sh.Quote(stage)}\n"
-            + EntryCheck(package, $"{stage}/{package.Entry}")
-            + $"chown -R {user}:\"$(id -gn {Sh.Quote(user)})\" {Sh.Quote(stage)}\n";
-    }
-
-    /// <summary>Stops the unit and moves the staged files into bin; anything they would replace is kept in bin.old.FROM.</summary>
-    private static string SwitchScript(InstanceSpec instance, ResolvedPackage package, string from)
-    {
-        var bin = $"{instance.DeployDir}/bin";
-        var old = $"{instance.DeployDir}/bin.old.{from}";
-        return $"""
-            set -e
-            {Mark("stop")}systemctl stop {instance.UnitName}
-            {Mark("stopped")}if [ -d {Sh.Quote(StageDirectory(instance, package))} ]; then
-            cd {Sh.Quote(StageDirectory(instance, package))}
-            for t in * .[!.]*; do
-              [ -e "$t" ] || continue
-              if [ -e {Sh.Quote(bin)}/"$t" ]; then mkdir -p {Sh.Quote(old)} && rm -rf {Sh.Quote(old)}/"$t" && mv {Sh.Quote(bin)}/"$t" {Sh.Quote(old)}/"$t"; fi
-              mv "$t" {Sh.Quote(bin)}/"$t"
-              echo "$t" >> {Sh.Quote(bin)}/.tug-installed-{instance.Role}-{package.Version}
-            done
-            cd / && rmdir {Sh.Quote(StageDirectory(instance, package))}
-            elif [ ! -f {Sh.Quote(bin)}/.tug-installed-{instance.Role}-{package.Version} ]; then
-              echo {Sh.Quote($"nothing staged for {instance.Id} and {package.Version} not installed")} >&2; exit 44
-            fi
-
-            """;
-    }
-
-    /// <summary>Stops the unit, removes what the failed version added, and puts back what it replaced.</summary>
-    private static string RollbackScript(InstanceSpec instance, ResolvedPackage package, string from)
-    {
-        var bin = $"{instance.DeployDir}/bin";
-        var old = $"{instance.DeployDir}/bin.old.{from}";
-        var list = $"{bin}/.tug-installed-{instance.Role}-{package.Version}";
-        return $"""
-            systemctl stop {instance.UnitName} || true
-            if [ -f {Sh.Quote(list)} ]; then
-              while read -r t; do
-                rm -rf {Sh.Quote(bin)}/"$t"
-                if [ -e {Sh.Quote(old)}/"$t" ]; then mv {Sh.Quote(old)}/"$t" {Sh.Quote(bin)}/"$t"; fi
-              done < {Sh.Quote(list)}
-              rm -f {Sh.Quote(list)}
-            fi
-
-            """;
-    }
-
-    private static string FilesScript(InstanceSpec instance, string user, ComponentSpec spec, InstanceContext context)
-    {
-        var owner = $"{user}:$(id -gn {Sh.Quote(user)})";
-        var s = new StringBuilder();
-        WriteFile(s, spec.RunScriptPath(instance), spec.RenderRunScript(context), "0755", owner);
-        foreach (var file in spec.RenderConfigFiles(context))
-        {
-            WriteFile(s, file.Path, file.Content, "0644", owner);
-        }
-
-        WriteFile(s, $"/etc/systemd/system/{instance.UnitName}", spec.RenderSystemdUnit(context), "0644", "root:root");
-        return s.ToString();
-    }
-
-    /// <summary>A line printing the host's clock (<c>TUGT|NAME|nanoseconds</c>), so a phase inside a script can be timed on the host.</summary>
-    private static string Mark(string name) => $"echo \"TUGT|{name}|$(date +%s%N)\"\n";
-
-    /// <summary>Seconds between two <see cref="Mark"/> lines in a script's output; 0 when either is missing.</summary>
-    private static double HostSeconds(string stdout, string from, string to)
-    {
-        long? a = null, b = null;
-        foreach (var parts in stdout.Split('\n').Where(l => l.StartsWith("TUGT|", StringComparison.Ordinal)).Select(l => l.Split('|')))
-        {
-            if (parts.Length == 3 && long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var ns))
-            {
-                a = parts[1] == from ? ns : a;
-                b = parts[1] == to ? ns : b;
-            }
-        }
-
-        return a is { } start && b is { } end && end >= start ? (end - start) / 1e9 : 0;
-    }
-
-    private static string StartScript(InstanceSpec instance, TimeSpan wait) =>
-        $"systemctl daemon-reload; systemctl start {instance.UnitName} || true\n" + WaitScript([instance], listening: true, wait);
 
     private static Dictionary<string, string> TargetVersions(ClusterMeta meta, UpgradeRequest request)
     {

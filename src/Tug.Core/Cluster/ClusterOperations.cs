@@ -2,8 +2,6 @@
 
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
-using System.Globalization;
-using System.Text;
 using Tug.Core.Components;
 using Tug.Core.Remote;
 using Tug.Core.Topology;
@@ -109,7 +107,7 @@ public sealed partial class ClusterOperations(ClusterStore store, IPackageSource
             {
                 progress?.Report(new OperationEvent(host, null, "init", $"preparing user {user}"));
                 Planned($"init {host}");
-                var result = await remote.RunAsync(EnvInitScript(user, group, publicKey, request.User == user), new RunOptions(Sudo: true, Timeout: reach.WaitTimeout), ct).ConfigureAwait(false);
+                var result = await remote.RunAsync(HostScripts.EnvInit(user, group, publicKey, createUser: request.User != user), new RunOptions(Sudo: true, Timeout: reach.WaitTimeout), ct).ConfigureAwait(false);
                 var outcome = new InstanceOutcome(host, "host", host, result.Ok ? OutcomeStatus.Ok : OutcomeStatus.Failed, result.Ok ? "deploy user ready" : result.Stderr.Trim());
                 Finish($"init {host}", outcome);
                 return outcome;
@@ -262,9 +260,10 @@ public sealed partial class ClusterOperations(ClusterStore store, IPackageSource
                 await remote.UploadAsync(stream, remotePath, "0644", sudo: false, ct).ConfigureAwait(false);
             }
 
-            var check = await remote.RunAsync($"sha256sum {Sh.Quote(remotePath)} | cut -d' ' -f1", new RunOptions(), ct).ConfigureAwait(false);
-            var ok = check.Stdout.Trim() == sha;
-            return new InstanceOutcome(host, "host", host, ok ? OutcomeStatus.Ok : OutcomeStatus.Failed, ok ? $"{remotePath} (sha256 {sha[..12]}… checked)" : $"sha256 on the host is {check.Stdout.Trim()}");
+            var check = await remote.RunAsync(HostScripts.FileHashes([remotePath]), new RunOptions(), ct).ConfigureAwait(false);
+            var onHost = HostReply.Parse(check.Stdout).OfType<FileLine>().FirstOrDefault(f => f.Path == remotePath)?.Sha256 ?? string.Empty;
+            var ok = onHost == sha;
+            return new InstanceOutcome(host, "host", host, ok ? OutcomeStatus.Ok : OutcomeStatus.Failed, ok ? $"{remotePath} (sha256 {sha[..12]}… checked)" : $"sha256 on the host is {onHost}");
         }, (host, e) => new InstanceOutcome(host, "host", host, OutcomeStatus.Failed, e.Message), cancellationToken).ConfigureAwait(false);
         return new OperationReport("push", name, [.. outcomes, .. Unreachable(sessions.Failures)]);
     }
@@ -301,7 +300,7 @@ public sealed partial class ClusterOperations(ClusterStore store, IPackageSource
         {
             var instances = topology.Instances.Where(i => i.ManageHost == host).ToList();
             progress?.Report(new OperationEvent(host, null, "destroy", $"removing {instances.Count} instance(s)"));
-            var result = await remote.RunAsync(DestroyScript(instances, meta.User, publicKey), new RunOptions(Sudo: true, Timeout: reach.WaitTimeout), ct).ConfigureAwait(false);
+            var result = await remote.RunAsync(HostScripts.Destroy(instances, meta.User, publicKey), new RunOptions(Sudo: true, Timeout: reach.WaitTimeout), ct).ConfigureAwait(false);
             return new InstanceOutcome(host, "host", host, result.Ok ? OutcomeStatus.Ok : OutcomeStatus.Failed, result.Ok ? $"removed {instances.Count} instance(s); verified: no unit, process or directory left" : result.Stderr.Trim());
         }, (host, e) => new InstanceOutcome(host, "host", host, OutcomeStatus.Failed, e.Message), cancellationToken).ConfigureAwait(false);
         var report = new OperationReport("destroy", name, [.. outcomes, .. Unreachable(sessions.Failures)]);
@@ -344,9 +343,9 @@ public sealed partial class ClusterOperations(ClusterStore store, IPackageSource
     {
         foreach (var (host, remote) in sessions.Hosts)
         {
-            var probe = await remote.RunAsync("uname -s; uname -m", new RunOptions(), cancellationToken).ConfigureAwait(false);
-            var lines = probe.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-            topology = topology.WithPlatform(host, lines.ElementAtOrDefault(0) ?? "linux", lines.ElementAtOrDefault(1) ?? "x86_64");
+            var probe = await remote.RunAsync(HostScripts.Platform(), new RunOptions(), cancellationToken).ConfigureAwait(false);
+            var platform = HostReply.Parse(probe.Stdout).OfType<PlatformLine>().FirstOrDefault();
+            topology = topology.WithPlatform(host, platform?.Os is { Length: > 0 } os ? os : "linux", platform?.Arch is { Length: > 0 } arch ? arch : "x86_64");
         }
 
         return topology;
@@ -424,76 +423,29 @@ public sealed partial class ClusterOperations(ClusterStore store, IPackageSource
                 var stream = File.OpenRead(package.Path);
                 await using (stream.ConfigureAwait(false))
                 {
-                    await remote.UploadAsync(stream, StagedPath(package), "0644", sudo: false, ct).ConfigureAwait(false);
+                    await remote.UploadAsync(stream, HostScripts.PackageUploadPath(package), "0644", sudo: false, ct).ConfigureAwait(false);
                 }
             }
 
-            var script = new StringBuilder("set -e\n");
-            foreach (var package in uploads)
-            {
-                script.Append(PackageCheck(package));
-            }
-
+            var install = new List<(InstanceContext Context, ResolvedPackage Package)>();
             foreach (var instance in onHost)
             {
                 var package = packagesByInstance[instance.Id];
                 var context = new InstanceContext(instance, meta.Topology, name, meta.User, package.Version, package.Entry) { ClusterVersion = meta.Version, JoinExisting = joining?.Contains(instance.Id) == true };
-                var spec = ComponentSpecs.For(instance);
-                if (!spec.CanRender)
+                if (!ComponentSpecs.For(instance).CanRender)
                 {
                     throw new ClusterException(ClusterException.BadInput, $"Tug cannot deploy {instance.Role} yet (no run script for it).");
                 }
 
                 progress?.Report(new OperationEvent(host, instance.Id, "install", $"{instance.Role} {package.Version}"));
-                script.Append(InstallInstanceScript(instance, meta.User, package, spec, context));
+                install.Add((context, package));
             }
 
-            script.Append("systemctl daemon-reload\n");
-            script.Append(CultureInfo.InvariantCulture, $"systemctl enable {string.Join(' ', onHost.Select(i => i.UnitName))} >/dev/null 2>&1\n");
-            script.Append(CultureInfo.InvariantCulture, $"rm -f {string.Join(' ', uploads.Select(p => Sh.Quote(StagedPath(p))))}\n");
-            var result = await remote.RunAsync(script.ToString(), new RunOptions(Sudo: true, Timeout: reach.WaitTimeout), ct).ConfigureAwait(false);
+            var result = await remote.RunAsync(HostScripts.Install(install), new RunOptions(Sudo: true, Timeout: reach.WaitTimeout), ct).ConfigureAwait(false);
             return onHost.Select(i => new InstanceOutcome(i.Id, i.Role, host, result.Ok ? OutcomeStatus.Ok : OutcomeStatus.Failed,
                 result.Ok ? "installed" : $"install failed (exit {result.ExitCode}): {result.Stderr.Trim()}")).ToList();
         }, (host, e) => [new InstanceOutcome(host, "host", host, OutcomeStatus.Failed, e.Message)], cancellationToken).ConfigureAwait(false);
         return [.. outcomes.SelectMany(o => o)];
-    }
-
-    private static string StagedPath(ResolvedPackage package) => $"/tmp/tug-pkg-{package.TarballSha256[..16]}.tar.gz";
-
-    private static string InstallInstanceScript(InstanceSpec instance, string user, ResolvedPackage package, ComponentSpec spec, InstanceContext context)
-    {
-        var owner = $"{user}:$(id -gn {Sh.Quote(user)})";
-        var dirs = new[] { instance.DeployDir, $"{instance.DeployDir}/bin", $"{instance.DeployDir}/conf", $"{instance.DeployDir}/scripts" }
-            .Concat(instance.DataDirs).Append(instance.LogDir).Where(d => d.Length > 0).Distinct();
-        var s = new StringBuilder();
-        s.Append(CultureInfo.InvariantCulture, $"# {instance.Id} ({instance.Role})\n");
-        foreach (var dir in dirs)
-        {
-            s.Append(CultureInfo.InvariantCulture, $"mkdir -p {Sh.Quote(dir)} && chown {owner} {Sh.Quote(dir)}\n");
-        }
-
-        var bin = $"{instance.DeployDir}/bin";
-        var entry = $"{bin}/{package.Entry}";
-        s.Append(CultureInfo.InvariantCulture, $"tar --no-same-owner -zxf {Sh.Quote(StagedPath(package))} -C {Sh.Quote(bin)} && chown -R {owner} {Sh.Quote(bin)}\n");
-        s.Append(CultureInfo.InvariantCulture, $"test -f {Sh.Quote(entry)} -a -x {Sh.Quote(entry)} || {{ echo {Sh.Quote($"{package.Entry} is not an executable file in the package")} >&2; exit 42; }}\n");
-        s.Append(EntryCheck(package, entry));
-        s.Append(FilesScript(instance, user, spec, context));
-        return s.ToString();
-    }
-
-    /// <summary>Fails the script (41) unless the transferred package's sha256 on the host is the signed manifest's.</summary>
-    private static string PackageCheck(ResolvedPackage package) =>
-        $"echo {Sh.Quote($"{package.TarballSha256}  {StagedPath(package)}")} | sha256sum -c --quiet - || "
-        + $"{{ echo {Sh.Quote($"package {Path.GetFileName(package.Path)} changed in transit: its sha256 on this host differs from the signed manifest")} >&2; exit 41; }}\n";
-
-    /// <summary>Fails the script (43) unless the unpacked executable at <paramref name="path"/> is the one inside the signed package.</summary>
-    private static string EntryCheck(ResolvedPackage package, string path) =>
-        $"echo {Sh.Quote($"{package.EntrySha256}  {path}")} | sha256sum -c --quiet - || {{ echo {Sh.Quote($"{path} differs from the signed package")} >&2; exit 43; }}\n";
-
-    private static void WriteFile(StringBuilder s, string path, string content, string mode, string owner)
-    {
-        var b64 = Convert.ToBase64String(Encoding.UTF8.GetBytes(content));
-        s.Append(CultureInfo.InvariantCulture, $"t=$(mktemp) && echo {b64} | base64 -d > \"$t\" && install -D -m {mode} -o {owner.Split(':')[0]} -g {owner.Split(':')[1]} \"$t\" {Sh.Quote(path)} && rm -f \"$t\"\n");
     }
 
     private async Task<ImmutableArray<InstanceOutcome>> StartInstancesAsync(ClusterMeta meta, HostSessions sessions, ImmutableArray<InstanceSpec> instances, Reach reach, IProgress<OperationEvent>? progress, CancellationToken cancellationToken)
@@ -563,9 +515,8 @@ public sealed partial class ClusterOperations(ClusterStore store, IPackageSource
             var results = await sessions.ForEachAsync(pending.Select(m => m.ManageHost), reach.Concurrency, async (host, remote, ct) =>
             {
                 var onHost = pending.Where(m => m.ManageHost == host).ToList();
-                var units = string.Join(' ', onHost.Select(i => i.UnitName));
-                progress?.Report(new OperationEvent(host, null, action, units));
-                var script = (starting ? $"systemctl daemon-reload; systemctl start {units}\n" : $"systemctl stop {units}\n") + WaitScript(onHost, listening: starting, reach.WaitTimeout);
+                progress?.Report(new OperationEvent(host, null, action, string.Join(' ', onHost.Select(i => i.UnitName))));
+                var script = starting ? HostScripts.Start(onHost, reach.WaitTimeout) : HostScripts.Stop(onHost, reach.WaitTimeout);
                 var result = await remote.RunAsync(script, new RunOptions(Sudo: true, Timeout: reach.WaitTimeout + TimeSpan.FromSeconds(30)), ct).ConfigureAwait(false);
                 return onHost.Select(i => WaitOutcome(i, result, starting ? "listening" : "stopped")).ToList();
             }, (host, e) => [.. pending.Where(m => m.ManageHost == host).Select(i => new InstanceOutcome(i.Id, i.Role, host, OutcomeStatus.Failed, e.Message))], cancellationToken).ConfigureAwait(false);
@@ -582,38 +533,18 @@ public sealed partial class ClusterOperations(ClusterStore store, IPackageSource
         return outcomes;
     }
 
-    /// <summary>A script that waits until each instance's main port listens (or stops listening), printing one line per instance.</summary>
-    private static string WaitScript(IEnumerable<InstanceSpec> instances, bool listening, TimeSpan timeout)
-    {
-        var s = new StringBuilder();
-        s.Append(CultureInfo.InvariantCulture, $"deadline=$(( $(date +%s) + {(int)timeout.TotalSeconds} ))\n");
-        foreach (var i in instances)
-        {
-            var port = ComponentSpecs.For(i).Health.PortOf(i);
-            var test = $"ss -ltnH \"sport = :{port}\" | grep -q .";
-            var cond = listening ? test : $"! {{ {test}; }}";
-            // A unit whose process died (systemd waiting to restart it, or given up) fails at once rather than at the deadline.
-            var died = listening ? $" && ! systemctl is-active {i.UnitName} 2>/dev/null | grep -qE '^(activating|failed)$'" : string.Empty;
-            s.Append(CultureInfo.InvariantCulture, $"while ! {{ {cond}; }}{died} && [ $(date +%s) -lt $deadline ]; do sleep 0.2; done\n");
-            s.Append(CultureInfo.InvariantCulture, $"if {cond}; then echo 'TUG|{i.Id}|ok'; else echo \"TUG|{i.Id}|fail|$(systemctl is-active {i.UnitName})\"; fi\n");
-        }
-
-        return s.ToString();
-    }
-
     private static InstanceOutcome WaitOutcome(InstanceSpec instance, CommandResult result, string what)
     {
-        var line = result.Stdout.Split('\n').FirstOrDefault(l => l.StartsWith($"TUG|{instance.Id}|", StringComparison.Ordinal));
+        var line = HostReply.Parse(result.Stdout).OfType<WaitLine>().FirstOrDefault(w => w.Id == instance.Id);
         if (line is null)
         {
             return new InstanceOutcome(instance.Id, instance.Role, instance.ManageHost, OutcomeStatus.Failed, $"no answer from the host (exit {result.ExitCode}): {result.Stderr.Trim()}");
         }
 
-        var parts = line.Split('|');
-        return parts[2] == "ok"
+        return line.Ok
             ? new InstanceOutcome(instance.Id, instance.Role, instance.ManageHost, OutcomeStatus.Ok, what)
             : new InstanceOutcome(instance.Id, instance.Role, instance.ManageHost, OutcomeStatus.Failed,
-                $"not {what} on port {ComponentSpecs.For(instance).Health.PortOf(instance)} (unit is {parts.ElementAtOrDefault(3)}{(parts.ElementAtOrDefault(3) is "activating" or "failed" ? ": its process exited" : ", wait timeout passed")}); see `journalctl -u {instance.UnitName}` on {instance.ManageHost}");
+                $"not {what} on port {ComponentSpecs.For(instance).Health.PortOf(instance)} (unit is {line.State}{(line.State is "activating" or "failed" ? ": its process exited" : ", wait timeout passed")}); see `journalctl -u {instance.UnitName}` on {instance.ManageHost}");
     }
 
     private async Task<InstanceOutcome> HealthAsync(InstanceSpec instance, Reach reach, CancellationToken cancellationToken)
@@ -661,13 +592,7 @@ public sealed partial class ClusterOperations(ClusterStore store, IPackageSource
         var results = await sessions.ForEachAsync(instances.Select(i => i.ManageHost), reach.Concurrency, async (host, remote, ct) =>
         {
             var onHost = instances.Where(i => i.ManageHost == host).ToList();
-            var script = new StringBuilder(ProbeFunction);
-            foreach (var i in onHost)
-            {
-                script.Append(ProbeLine(meta, i));
-            }
-
-            var result = await remote.RunAsync(script.ToString(), new RunOptions(Sudo: true, Timeout: reach.WaitTimeout), ct).ConfigureAwait(false);
+            var result = await remote.RunAsync(ProbeScript(meta, onHost), new RunOptions(Sudo: true, Timeout: reach.WaitTimeout), ct).ConfigureAwait(false);
             return onHost.Select(i => ParseProbe(meta, i, result)).ToList();
         }, (host, e) => [.. instances.Where(i => i.ManageHost == host).Select(i => Status(i, "Error", null, false, e.Message))], cancellationToken).ConfigureAwait(false);
         var unreachable = instances.Where(i => sessions.Failures.ContainsKey(i.ManageHost))
@@ -675,45 +600,22 @@ public sealed partial class ClusterOperations(ClusterStore store, IPackageSource
         return [.. results.SelectMany(r => r).Concat(unreachable).OrderBy(s => instances.IndexOf(instances.First(i => i.Id == s.Id)))];
     }
 
-    /// <summary>The call of <see cref="ProbeFunction"/> for one instance: its unit, health port, deployed executable and version arguments.</summary>
-    private static string ProbeLine(ClusterMeta meta, InstanceSpec instance)
-    {
-        var spec = ComponentSpecs.For(instance);
-        var entry = meta.Tug.Instances.GetValueOrDefault(instance.Id)?.Entry ?? spec.DefaultEntry;
-        var args = spec.VersionProbe is { } probe ? string.Join(' ', probe.Arguments.Select(Sh.Quote)) : "--version";
-        return $"probe {Sh.Quote(instance.Id)} {instance.UnitName} {spec.Health.PortOf(instance)} {Sh.Quote($"{instance.DeployDir}/bin/{entry}")} {args}\n";
-    }
-
-    private const string ProbeFunction = """
-        probe() {
-          id=$1; unit=$2; port=$3; bin=$4; shift 4
-          active=$(systemctl is-active "$unit" 2>/dev/null || true)
-          pid=$(systemctl show -p MainPID --value "$unit" 2>/dev/null || echo 0)
-          listen=0; ss -ltnH "sport = :$port" | grep -q . && listen=1
-          exe=-; exehash=-; version=-
-          if [ "${pid:-0}" != 0 ] && [ -e "/proc/$pid/exe" ]; then
-            exe=$(readlink "/proc/$pid/exe" | base64 -w0)
-            exehash=$(sha256sum "/proc/$pid/exe" | cut -d' ' -f1)
-            version=$(timeout 5 "/proc/$pid/exe" "$@" 2>&1 | head -20 | base64 -w0)
-          fi
-          filehash=-; [ -f "$bin" ] && filehash=$(sha256sum "$bin" | cut -d' ' -f1)
-          echo "TUG|$id|$active|$pid|$listen|$exe|$exehash|$filehash|$version"
-        }
-
-        """;
+    /// <summary>The probe of <paramref name="instances"/>, each checked against the executable <paramref name="meta"/> records for it.</summary>
+    private static string ProbeScript(ClusterMeta meta, IReadOnlyList<InstanceSpec> instances) =>
+        HostScripts.Probe([.. instances.Select(i => (i, meta.Tug.Instances.GetValueOrDefault(i.Id)?.Entry ?? ComponentSpecs.For(i).DefaultEntry))]);
 
     private static InstanceStatus ParseProbe(ClusterMeta meta, InstanceSpec instance, CommandResult result)
     {
-        var line = result.Stdout.Split('\n').FirstOrDefault(l => l.StartsWith($"TUG|{instance.Id}|", StringComparison.Ordinal));
+        var line = HostReply.Parse(result.Stdout).OfType<ProbeLine>().FirstOrDefault(p => p.Id == instance.Id);
         if (line is null)
         {
             return Status(instance, "Error", null, false, $"no answer (exit {result.ExitCode}): {result.Stderr.Trim()}");
         }
 
-        var p = line.Split('|');
-        var (active, listening, exe, exeHash, fileHash) = (p[2], p[4] == "1", Decode(p[5]).Trim(), p[6], p[7]);
+        // "-" stands for a hash the host could not read, as the host printed it before HostReply.
+        var (active, listening, exe, exeHash, fileHash) = (line.State, line.Listening, (line.Executable ?? string.Empty).Trim(), line.ExecutableSha256 ?? "-", line.FileSha256 ?? "-");
         var spec = ComponentSpecs.For(instance);
-        var version = p[8] == "-" ? null : spec.VersionProbe?.Extract(Decode(p[8]));
+        var version = line.VersionOutput is { } output ? spec.VersionProbe?.Extract(output) : null;
         var expected = meta.Tug.Instances.GetValueOrDefault(instance.Id)?.Sha256;
         var status = active switch
         {
@@ -753,84 +655,7 @@ public sealed partial class ClusterOperations(ClusterStore store, IPackageSource
     private static InstanceStatus Status(InstanceSpec i, string status, string? version, bool verified, string detail) =>
         new(i.Id, i.Role, i.Host, string.Join('/', i.Ports.Select(p => p.Number)), status, version, verified, i.DeployDir, string.Join(',', i.DataDirs), detail);
 
-    private static string Decode(string b64)
-    {
-        try
-        {
-            return b64 == "-" ? string.Empty : Encoding.UTF8.GetString(Convert.FromBase64String(b64));
-        }
-        catch (FormatException)
-        {
-            return string.Empty;
-        }
-    }
-
     private static string Short(string hash) => hash.Length > 12 ? hash[..12] + "…" : hash;
-
-    private static string EnvInitScript(string user, string group, string publicKey, bool sameUser)
-    {
-        var u = Sh.Quote(user);
-        var g = Sh.Quote(group);
-        var create = sameUser ? string.Empty : $"id -u {u} >/dev/null 2>&1 || {{ groupadd -f {g} && useradd -m -s /bin/bash -g {g} {u}; }}\n";
-        return $"""
-            set -e
-            {create}echo {Sh.Quote($"{user} ALL=(ALL) NOPASSWD:ALL")} > /etc/sudoers.d/{user} && chmod 440 /etc/sudoers.d/{user}
-            home=$(getent passwd {u} | cut -d: -f6)
-            install -d -m 700 -o {u} -g "$(id -gn {u})" "$home/.ssh"
-            touch "$home/.ssh/authorized_keys"
-            grep -qxF {Sh.Quote(publicKey)} "$home/.ssh/authorized_keys" || echo {Sh.Quote(publicKey)} >> "$home/.ssh/authorized_keys"
-            chown {u}:"$(id -gn {u})" "$home/.ssh/authorized_keys" && chmod 600 "$home/.ssh/authorized_keys"
-
-            """;
-    }
-
-    private static string DestroyScript(IReadOnlyList<InstanceSpec> instances, string user, string publicKey)
-    {
-        var s = new StringBuilder();
-        var units = string.Join(' ', instances.Select(i => i.UnitName));
-        s.Append(CultureInfo.InvariantCulture, $"systemctl disable --now {units} >/dev/null 2>&1 || true\n");
-        foreach (var i in instances)
-        {
-            s.Append(CultureInfo.InvariantCulture, $"rm -f /etc/systemd/system/{i.UnitName}\n");
-            foreach (var dir in i.DataDirs.Append(i.LogDir).Append(i.DeployDir).Where(SafeToRemove))
-            {
-                // The directory, then its parent if that is now empty (the global deploy or data dir Tug created).
-                s.Append(CultureInfo.InvariantCulture, $"rm -rf {Sh.Quote(dir)}; rmdir {Sh.Quote(Path.GetDirectoryName(dir.TrimEnd('/'))!)} 2>/dev/null || true\n");
-            }
-        }
-
-        s.Append("systemctl daemon-reload\nsystemctl reset-failed >/dev/null 2>&1 || true\n");
-
-        // Prove it: no unit left running or installed, no directory left behind.
-        s.Append("bad=0\n");
-        foreach (var i in instances)
-        {
-            s.Append(CultureInfo.InvariantCulture, $"if systemctl is-active --quiet {i.UnitName} || [ -e /etc/systemd/system/{i.UnitName} ]; then echo {Sh.Quote($"{i.UnitName} is still installed or running")} >&2; bad=1; fi\n");
-            foreach (var dir in i.DataDirs.Append(i.LogDir).Append(i.DeployDir).Where(SafeToRemove))
-            {
-                s.Append(CultureInfo.InvariantCulture, $"if [ -e {Sh.Quote(dir)} ]; then echo {Sh.Quote($"{dir} is still there")} >&2; bad=1; fi\n");
-            }
-        }
-        if (publicKey.Length > 0)
-        {
-            s.Append(CultureInfo.InvariantCulture, $"""
-                home=$(getent passwd {Sh.Quote(user)} | cut -d: -f6)
-                if [ -n "$home" ] && [ -f "$home/.ssh/authorized_keys" ]; then grep -vxF {Sh.Quote(publicKey)} "$home/.ssh/authorized_keys" > "$home/.ssh/authorized_keys.tug" || true; cat "$home/.ssh/authorized_keys.tug" > "$home/.ssh/authorized_keys"; rm -f "$home/.ssh/authorized_keys.tug"; fi
-
-                """);
-        }
-
-        s.Append("exit $bad\n");
-        return s.ToString();
-    }
-
-    /// <summary>Refuses to delete system directories even if a topology names them.</summary>
-    private static bool SafeToRemove(string dir)
-    {
-        var clean = dir.TrimEnd('/');
-        string[] forbidden = ["", "/", "/home", "/root", "/usr", "/etc", "/var", "/bin", "/sbin", "/lib", "/lib64", "/boot", "/opt", "/tmp", "/srv", "/data"];
-        return clean.StartsWith('/') && !forbidden.Contains(clean) && clean.Count(c => c == '/') >= 2;
-    }
 
     private static ImmutableArray<InstanceOutcome> Unreachable(IReadOnlyDictionary<string, RemoteException> failures, IEnumerable<InstanceSpec>? instances = null) =>
         instances is null
@@ -840,12 +665,6 @@ public sealed partial class ClusterOperations(ClusterStore store, IPackageSource
 
     private static OperationReport Unreachable(string operation, string name, IReadOnlyDictionary<string, RemoteException> failures, string note) =>
         new(operation, name, [.. Unreachable(failures).Select(o => o with { Message = $"{o.Message} ({note})" })]);
-}
-
-/// <summary>Shell quoting for generated scripts.</summary>
-internal static class Sh
-{
-    public static string Quote(string s) => "'" + s.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 }
 
 /// <summary>File hashing helpers.</summary>

@@ -49,6 +49,13 @@ public sealed record VersionProbe(ImmutableArray<string> Arguments, string Patte
     }
 }
 
+/// <summary>A program to run on a host as data (never shell text): an executable, where else to find it, its environment and arguments.</summary>
+/// <param name="Executable">The absolute path of the program (e.g. the <c>etcdctl</c> beside the deployed etcd).</param>
+/// <param name="Fallback">The program's name, looked up on the host's <c>PATH</c> when <paramref name="Executable"/> is not there.</param>
+/// <param name="Environment">Variables set for it, each <c>NAME=value</c>.</param>
+/// <param name="Arguments">Its arguments, one word each.</param>
+public sealed record ClusterCheckCommand(string Executable, string Fallback, ImmutableArray<string> Environment, ImmutableArray<string> Arguments);
+
 /// <summary>A file written into an instance's deploy dir, with its renderer when Tug renders it.</summary>
 public sealed record ConfigFileSpec(string RelativePath, Func<InstanceContext, string>? Render)
 {
@@ -103,10 +110,10 @@ public sealed record ComponentSpec
     public string Restart { get; init; } = "always";
 
     /// <summary>
-    /// A script, run on an upgraded instance's host, that exits 0 only when the whole cluster of this component is
+    /// A command, run on an upgraded instance's host, that exits 0 only when the whole cluster of this component is
     /// healthy again (etcd: every member answers <c>endpoint health</c>); a rolling upgrade waits for it before the next member.
     /// </summary>
-    public Func<InstanceContext, string>? ClusterCheck { get; init; }
+    public Func<InstanceContext, ClusterCheckCommand>? ClusterCheck { get; init; }
 
     /// <summary>
     /// Whether the component follows the cluster version when it has no pin of its own (TiDB's components); false for

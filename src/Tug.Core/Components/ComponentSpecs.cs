@@ -139,17 +139,16 @@ public static class ComponentSpecs
         },
     ];
 
-    /// <summary>The spec of a role.</summary>
-    /// <exception cref="KeyNotFoundException">Tug has no spec for the role.</exception>
     /// <summary>Every etcd member answers <c>endpoint health</c> (so the cluster has quorum) through the etcdctl shipped beside the new etcd.</summary>
-    private static string EtcdClusterHealthy(InstanceContext context)
+    private static ClusterCheckCommand EtcdClusterHealthy(InstanceContext context)
     {
         var endpoints = string.Join(',', context.Topology.OfRole(Roles.Etcd).Select(e => $"http://{HostPort.Join(e.Host, e.Port("client_port"))}"));
         var ctl = $"{context.Instance.DeployDir}/bin/{(context.EntryDirectory.Length > 0 ? context.EntryDirectory + "/" : string.Empty)}etcdctl";
-        return $"ctl='{ctl}'; [ -x \"$ctl\" ] || ctl=$(command -v etcdctl) || {{ echo 'no etcdctl beside etcd to check the cluster' >&2; exit 2; }}\n"
-            + $"ETCDCTL_API=3 \"$ctl\" --endpoints={endpoints} --command-timeout=3s endpoint health\n";
+        return new ClusterCheckCommand(ctl, "etcdctl", ["ETCDCTL_API=3"], [$"--endpoints={endpoints}", "--command-timeout=3s", "endpoint", "health"]);
     }
 
+    /// <summary>The spec of a role.</summary>
+    /// <exception cref="KeyNotFoundException">Tug has no spec for the role.</exception>
     public static ComponentSpec For(string role) =>
         All.FirstOrDefault(s => s.Role == role) ?? throw new KeyNotFoundException($"no component spec for role \"{role}\"");
 

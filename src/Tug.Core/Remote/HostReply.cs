@@ -1,0 +1,105 @@
+// Copyright (c) Tug contributors. Licensed under the Apache License, Version 2.0.
+
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Text;
+
+namespace Tug.Core.Remote;
+
+/// <summary>One result line a host script printed: <c>TUG|&lt;kind&gt;|field|field...</c>.</summary>
+public abstract record HostLine;
+
+/// <summary>
+/// <c>TUG|probe|&lt;id&gt;|&lt;state&gt;|&lt;pid&gt;|&lt;listen&gt;|&lt;exe_b64&gt;|&lt;exe sha256&gt;|&lt;file sha256&gt;|&lt;version_b64&gt;</c>:
+/// what <see cref="HostScripts.Probe"/> read for one instance.
+/// </summary>
+/// <param name="Id">The instance ID.</param>
+/// <param name="State">The unit's state as <c>systemctl is-active</c> prints it (<c>active</c>, <c>failed</c>, <c>inactive</c>...).</param>
+/// <param name="Pid">The unit's main PID; 0 when none.</param>
+/// <param name="Listening">Whether the instance's port listens.</param>
+/// <param name="Executable">The running process's executable path (<c>... (deleted)</c> when replaced); null without a process.</param>
+/// <param name="ExecutableSha256">The running executable's sha256; null without a process.</param>
+/// <param name="FileSha256">The deployed executable's sha256; null when the file is missing.</param>
+/// <param name="VersionOutput">What the running executable printed for its version arguments; null without a process.</param>
+public sealed record ProbeLine(string Id, string State, int Pid, bool Listening, string? Executable, string? ExecutableSha256, string? FileSha256, string? VersionOutput) : HostLine;
+
+/// <summary><c>TUG|wait|&lt;id&gt;|ok</c> or <c>TUG|wait|&lt;id&gt;|fail|&lt;state&gt;</c>: whether an instance's port reached the awaited state in time.</summary>
+/// <param name="Id">The instance ID.</param>
+/// <param name="Ok">Whether the port listens (or stopped listening) in time.</param>
+/// <param name="State">On failure, the unit's state (<c>activating</c>/<c>failed</c> mean its process exited); empty when ok.</param>
+public sealed record WaitLine(string Id, bool Ok, string State) : HostLine;
+
+/// <summary><c>TUG|time|&lt;mark&gt;|&lt;nanoseconds&gt;</c>: the host's clock at a named point of a script.</summary>
+public sealed record TimeLine(string Mark, long Nanoseconds) : HostLine;
+
+/// <summary><c>TUG|file|&lt;path_b64&gt;|&lt;sha256&gt;</c>: a file's hash on the host; an empty hash when it cannot be read.</summary>
+public sealed record FileLine(string Path, string Sha256) : HostLine;
+
+/// <summary><c>TUG|platform|&lt;os&gt;|&lt;arch&gt;</c>: <c>uname -s</c> and <c>uname -m</c>.</summary>
+public sealed record PlatformLine(string Os, string Arch) : HostLine;
+
+/// <summary><c>TUG|member|&lt;change&gt;[|&lt;member id&gt;]</c>: what an etcd membership change did (<c>added</c>, <c>present</c>, <c>removed</c>, <c>absent</c>).</summary>
+public sealed record MemberLine(string Change, string MemberId) : HostLine;
+
+/// <summary>The one parser of what host scripts print: lines <c>TUG|&lt;kind&gt;|...</c>, anything else ignored.</summary>
+public static class HostReply
+{
+    private const string Prefix = "TUG|";
+
+    /// <summary>The result lines in <paramref name="stdout"/>, in order; other output and malformed or unknown result lines are skipped.</summary>
+    public static ImmutableArray<HostLine> Parse(string stdout)
+    {
+        var lines = ImmutableArray.CreateBuilder<HostLine>();
+        foreach (var raw in stdout.Split('\n'))
+        {
+            var line = raw.TrimEnd('\r');
+            if (line.StartsWith(Prefix, StringComparison.Ordinal) && ParseLine(line.Split('|')) is { } parsed)
+            {
+                lines.Add(parsed);
+            }
+        }
+
+        return lines.ToImmutable();
+    }
+
+    /// <summary>Seconds between the last <see cref="TimeLine"/>s named <paramref name="from"/> and <paramref name="to"/>; 0 when either is missing or they are out of order.</summary>
+    public static double Seconds(IEnumerable<HostLine> lines, string from, string to)
+    {
+        var marks = lines.OfType<TimeLine>().ToList();
+        var a = marks.LastOrDefault(m => m.Mark == from)?.Nanoseconds;
+        var b = marks.LastOrDefault(m => m.Mark == to)?.Nanoseconds;
+        return a is { } start && b is { } end && end >= start ? (end - start) / 1e9 : 0;
+    }
+
+    private static HostLine? ParseLine(string[] f) => (f[1], f.Length) switch
+    {
+        ("probe", 10) => new ProbeLine(f[2], f[3], int.TryParse(f[4], NumberStyles.None, CultureInfo.InvariantCulture, out var pid) ? pid : 0, f[5] == "1",
+            Dash(f[6]) is { } exe ? Decode(exe) : null, Dash(f[7]), Dash(f[8]), Dash(f[9]) is { } version ? Decode(version) : null),
+        ("wait", 4) when f[3] == "ok" => new WaitLine(f[2], true, string.Empty),
+        ("wait", 5) when f[3] == "fail" => new WaitLine(f[2], false, f[4]),
+        ("time", 4) when long.TryParse(f[3], NumberStyles.None, CultureInfo.InvariantCulture, out var ns) => new TimeLine(f[2], ns),
+        ("file", 4) when TryDecode(f[2], out var path) => new FileLine(path, f[3]),
+        ("platform", 4) => new PlatformLine(f[2], f[3]),
+        ("member", 3) => new MemberLine(f[2], string.Empty),
+        ("member", 4) => new MemberLine(f[2], f[3]),
+        _ => null,
+    };
+
+    private static string? Dash(string field) => field == "-" ? null : field;
+
+    private static string Decode(string b64) => TryDecode(b64, out var text) ? text : string.Empty;
+
+    private static bool TryDecode(string b64, out string text)
+    {
+        try
+        {
+            text = Encoding.UTF8.GetString(Convert.FromBase64String(b64));
+            return true;
+        }
+        catch (FormatException)
+        {
+            text = string.Empty;
+            return false;
+        }
+    }
+}

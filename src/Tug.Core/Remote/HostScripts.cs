@@ -1,0 +1,299 @@
+// Copyright (c) Tug contributors. Licensed under the Apache License, Version 2.0.
+
+using System.Collections.Immutable;
+using System.Text;
+using Tug.Core.Cluster;
+using Tug.Core.Components;
+using Tug.Core.Topology;
+
+namespace Tug.Core.Remote;
+
+/// <summary>
+/// The root scripts Tug runs on hosts, one method per operation, rendered from the templates in
+/// <c>Remote/Scripts/*.sh</c> with every value quoted once. Results come back as <c>TUG|...</c> lines; read them
+/// with <see cref="HostReply.Parse"/>. Failures are exit codes with a message on stderr: 41 an upload changed in
+/// transit, 42 a package's entry is not an executable, 43 an unpacked executable is not the signed package's,
+/// 44 nothing staged to switch to.
+/// </summary>
+public static class HostScripts
+{
+    private static readonly ImmutableArray<string> DefaultVersionArguments = ["--version"];
+
+    /// <summary>Creates the deploy user and group (unless <paramref name="createUser"/> is false), its sudo rule and authorized key; prints nothing.</summary>
+    public static string EnvInit(string user, string group, string publicKey, bool createUser) =>
+        ScriptRenderer.Render("env-init.sh", new() { { "user", user }, { "group", group }, { "public_key", publicKey }, { "create_user", createUser } });
+
+    /// <summary>Reads the host's OS and architecture; prints <c>TUG|platform|os|arch</c>.</summary>
+    public static string Platform() => ScriptRenderer.Render("platform.sh", []);
+
+    /// <summary>
+    /// Stops and removes the instances (units, unit files, directories; never system directories) and, when
+    /// <paramref name="publicKey"/> is not empty, the key from the user's authorized_keys; prints nothing, exits 1
+    /// naming on stderr what is left.
+    /// </summary>
+    public static string Destroy(IReadOnlyList<InstanceSpec> instances, string user, string publicKey) =>
+        ScriptRenderer.Render("destroy.sh", new()
+        {
+            { "units", instances.Select(i => i.UnitName) },
+            { "dirs", instances.SelectMany(i => i.DataDirs.Append(i.LogDir).Append(i.DeployDir)).Where(SafeToRemove) },
+            { "user", user },
+            { "public_key", publicKey },
+        });
+
+    /// <summary>
+    /// Installs instances from their uploaded packages (at <see cref="PackageUploadPath"/>): checks each upload (41),
+    /// creates directories, unpacks into bin (42, 43), writes run script, config files and unit, enables the units,
+    /// removes the uploads; prints nothing.
+    /// </summary>
+    public static string Install(IReadOnlyList<(InstanceContext Context, ResolvedPackage Package)> instances)
+    {
+        var uploads = instances.Select(i => i.Package).DistinctBy(p => p.TarballSha256).ToList();
+        var s = new StringBuilder();
+        foreach (var package in uploads)
+        {
+            s.Append(UploadCheck(package));
+        }
+
+        foreach (var (context, package) in instances)
+        {
+            var instance = context.Instance;
+            var bin = $"{instance.DeployDir}/bin";
+            s.Append(ScriptRenderer.Render("install-instance.sh", new()
+            {
+                { "dirs", new[] { instance.DeployDir, bin, $"{instance.DeployDir}/conf", $"{instance.DeployDir}/scripts" }.Concat(instance.DataDirs).Append(instance.LogDir).Where(d => d.Length > 0).Distinct() },
+                { "owner", context.DeployUser },
+                { "tarball", PackageUploadPath(package) },
+                { "bin", bin },
+                { "entry", $"{bin}/{package.Entry}" },
+                { "entry_name", package.Entry },
+            }));
+            s.Append(EntryCheck(package, $"{bin}/{package.Entry}"));
+            s.Append(Files(context));
+        }
+
+        s.Append(ScriptRenderer.Render("enable.sh", new() { { "units", instances.Select(i => i.Context.Instance.UnitName) } }));
+        s.Append(ScriptRenderer.Render("remove.sh", new() { { "files", uploads.Select(PackageUploadPath) } }));
+        return s.ToString();
+    }
+
+    /// <summary>Unpacks each instance's uploaded package beside its running build, checked (41, 43), owned by <paramref name="user"/>; prints nothing.</summary>
+    public static string Stage(string user, IReadOnlyList<(InstanceSpec Instance, ResolvedPackage Package)> instances) =>
+        string.Concat(instances.Select(i =>
+        {
+            var stage = StageDirectory(i.Instance, i.Package);
+            return UploadCheck(i.Package)
+                + ScriptRenderer.Render("stage.sh", new() { { "stage", stage }, { "tarball", PackageUploadPath(i.Package) } })
+                + EntryCheck(i.Package, $"{stage}/{i.Package.Entry}")
+                + Own(user, stage);
+        }));
+
+    /// <summary>Checks that what <see cref="Stage"/> staged is still the signed package's (43); prints nothing.</summary>
+    public static string StageCheck(IReadOnlyList<(InstanceSpec Instance, ResolvedPackage Package)> instances) =>
+        string.Concat(instances.Select(i => EntryCheck(i.Package, $"{StageDirectory(i.Instance, i.Package)}/{i.Package.Entry}")));
+
+    /// <summary>
+    /// Checks the uploaded patch executable at <paramref name="patchPath"/> (41), stages a copy of each instance's
+    /// build with the patch at its entry, checked (43), owned by <paramref name="user"/>, and removes the upload; prints nothing.
+    /// </summary>
+    public static string StagePatch(string user, string patchPath, string patchSha256, IReadOnlyList<(InstanceSpec Instance, ResolvedPackage Package)> instances)
+    {
+        var s = new StringBuilder(Checksum(patchPath, patchSha256, "the patch changed in transit", 41));
+        foreach (var (instance, package) in instances)
+        {
+            var stage = StageDirectory(instance, package);
+            s.Append(ScriptRenderer.Render("stage-patch.sh", new()
+            {
+                { "stage", stage },
+                { "bin", $"{instance.DeployDir}/bin" },
+                { "top", package.Entry.Contains('/', StringComparison.Ordinal) ? package.Entry.Split('/')[0] : string.Empty },
+                { "patch", patchPath },
+                { "entry", $"{stage}/{package.Entry}" },
+            }));
+            s.Append(EntryCheck(package, $"{stage}/{package.Entry}")).Append(Own(user, stage));
+        }
+
+        s.Append(ScriptRenderer.Render("remove.sh", new() { { "files", new[] { patchPath } } }));
+        return s.ToString();
+    }
+
+    /// <summary>
+    /// Switches an instance to the build staged for <paramref name="package"/>: stop, move the staged files into bin
+    /// (the replaced ones kept in <c>bin.old.FROM</c>; 44 when nothing is staged or installed), write the files
+    /// rendered for <paramref name="next"/>, start; prints <c>TUG|time</c> marks stop, stopped, start, listening and
+    /// one <c>TUG|wait</c> line. Running it again after it succeeded only restarts the instance.
+    /// </summary>
+    public static string Switch(InstanceContext next, ResolvedPackage package, string from, TimeSpan wait)
+    {
+        var instance = next.Instance;
+        var bin = $"{instance.DeployDir}/bin";
+        return ScriptRenderer.Render("switch.sh", new()
+            {
+                { "unit", instance.UnitName },
+                { "stage", StageDirectory(instance, package) },
+                { "bin", bin },
+                { "old", $"{instance.DeployDir}/bin.old.{from}" },
+                { "installed_list", InstalledList(instance, package) },
+                { "id", instance.Id },
+                { "version", package.Version },
+            })
+            + Files(next)
+            + Mark("start")
+            + Start([instance], wait)
+            + Mark("listening");
+    }
+
+    /// <summary>
+    /// Puts an instance back on its previous build after <paramref name="installed"/> failed: stop, remove what it
+    /// added to bin and move back what it replaced (from <c>bin.old.FROM</c>), write the files rendered for
+    /// <paramref name="previous"/>, start; prints one <c>TUG|wait</c> line.
+    /// </summary>
+    public static string Rollback(InstanceContext previous, ResolvedPackage installed, string from, TimeSpan wait)
+    {
+        var instance = previous.Instance;
+        return ScriptRenderer.Render("rollback.sh", new()
+            {
+                { "unit", instance.UnitName },
+                { "bin", $"{instance.DeployDir}/bin" },
+                { "old", $"{instance.DeployDir}/bin.old.{from}" },
+                { "installed_list", InstalledList(instance, installed) },
+            })
+            + Files(previous)
+            + Start([instance], wait);
+    }
+
+    /// <summary>Starts the instances' units (after a daemon-reload) and waits for their ports; prints one <c>TUG|wait</c> line per instance.</summary>
+    public static string Start(IReadOnlyList<InstanceSpec> instances, TimeSpan wait) =>
+        Systemctl("start", instances) + Wait(instances, listening: true, wait);
+
+    /// <summary>Stops the instances' units and waits for their ports to close; prints one <c>TUG|wait</c> line per instance.</summary>
+    public static string Stop(IReadOnlyList<InstanceSpec> instances, TimeSpan wait) =>
+        Systemctl("stop", instances) + Wait(instances, listening: false, wait);
+
+    /// <summary>
+    /// Rewrites the files rendered for each context and reloads systemd (exiting non-zero if that fails), then
+    /// restarts <paramref name="restart"/> and waits for their ports; prints one <c>TUG|wait</c> line per restarted instance.
+    /// </summary>
+    public static string Refresh(IReadOnlyList<InstanceContext> contexts, IReadOnlyList<InstanceSpec> restart, TimeSpan wait) =>
+        Files([.. contexts])
+        + Systemctl("reload", [])
+        + (restart.Count > 0 ? Systemctl("restart", restart) + Wait(restart, listening: true, wait) : string.Empty);
+
+    /// <summary>
+    /// Reads each instance's state (unit, PID, port, running executable and its hash, the deployed <c>bin/ENTRY</c>'s
+    /// hash, the version it reports); prints one <c>TUG|probe</c> line per instance.
+    /// </summary>
+    public static string Probe(IReadOnlyList<(InstanceSpec Instance, string Entry)> instances) =>
+        string.Concat(instances.Select(i =>
+        {
+            var spec = ComponentSpecs.For(i.Instance);
+            return ScriptRenderer.Render("probe.sh", new()
+            {
+                { "id", i.Instance.Id },
+                { "unit", i.Instance.UnitName },
+                { "port", spec.Health.PortOf(i.Instance) },
+                { "bin", $"{i.Instance.DeployDir}/bin/{i.Entry}" },
+                { "version_args", spec.VersionProbe?.Arguments ?? DefaultVersionArguments },
+            });
+        }));
+
+    /// <summary>
+    /// Runs the component's cluster health check (<see cref="ComponentSpec.ClusterCheck"/>) once a second for up to
+    /// <paramref name="within"/> until it passes; prints its output and exits 0, or prints it on stderr and exits 1.
+    /// </summary>
+    /// <exception cref="ArgumentException">The component has no cluster check.</exception>
+    public static string ClusterCheck(InstanceContext context, TimeSpan within)
+    {
+        var check = ComponentSpecs.For(context.Instance).ClusterCheck?.Invoke(context)
+            ?? throw new ArgumentException($"{context.Instance.Role} has no cluster check", nameof(context));
+        return ScriptRenderer.Render("cluster-check.sh", new()
+        {
+            { "attempts", (int)within.TotalSeconds },
+            { "executable", check.Executable },
+            { "fallback", check.Fallback },
+            { "component", context.Instance.Role },
+            { "environment", check.Environment },
+            { "arguments", check.Arguments },
+        });
+    }
+
+    /// <summary>
+    /// Adds <paramref name="member"/> to the running etcd cluster or removes it, through the etcdctl beside
+    /// <paramref name="through"/> (whose package entry is <paramref name="throughEntry"/>), talking to
+    /// <paramref name="endpoints"/>; idempotent. Prints <c>TUG|member|added|present|removed|absent</c>; exits 2 without etcdctl, 3 when the member list cannot be read.
+    /// </summary>
+    public static string EtcdMembership(InstanceSpec member, bool add, InstanceSpec through, string throughEntry, IEnumerable<InstanceSpec> endpoints) =>
+        ScriptRenderer.Render("membership.sh", new()
+        {
+            { "ctl", $"{through.DeployDir}/bin/{(throughEntry.Contains('/', StringComparison.Ordinal) ? throughEntry[..(throughEntry.LastIndexOf('/') + 1)] : string.Empty)}etcdctl" },
+            { "host", through.ManageHost },
+            { "endpoints", string.Join(',', endpoints.Select(e => $"http://{HostPort.Join(e.Host, e.Port("client_port"))}")) },
+            { "peer", $"http://{HostPort.Join(member.Host, member.Port("peer_port"))}" },
+            { "action", add ? "add" : "remove" },
+            { "name", member.Name ?? member.Id },
+        });
+
+    /// <summary>Hashes files on the host; prints one <c>TUG|file</c> line per path (an empty hash when it cannot be read).</summary>
+    public static string FileHashes(IEnumerable<string> paths) => ScriptRenderer.Render("file-hashes.sh", new() { { "paths", paths } });
+
+    /// <summary>Where a package's tarball is uploaded on a host before <see cref="Install"/> or <see cref="Stage"/>.</summary>
+    public static string PackageUploadPath(ResolvedPackage package) => $"/tmp/tug-pkg-{package.TarballSha256[..16]}.tar.gz";
+
+    private static string StageDirectory(InstanceSpec instance, ResolvedPackage package) => $"{instance.DeployDir}/bin/.tug-stage-{instance.Role}-{package.Version}";
+
+    private static string InstalledList(InstanceSpec instance, ResolvedPackage package) => $"{instance.DeployDir}/bin/.tug-installed-{instance.Role}-{package.Version}";
+
+    private static string UploadCheck(ResolvedPackage package) => Checksum(PackageUploadPath(package), package.TarballSha256,
+        $"package {Path.GetFileName(package.Path)} changed in transit: its sha256 on this host differs from the signed manifest", 41);
+
+    private static string EntryCheck(ResolvedPackage package, string path) => Checksum(path, package.EntrySha256, $"{path} differs from the signed package", 43);
+
+    private static string Checksum(string path, string sha256, string message, int exitCode) =>
+        ScriptRenderer.Render("checksum.sh", new() { { "path", path }, { "sha256", sha256 }, { "message", message }, { "exit_code", exitCode } });
+
+    private static string Own(string user, string dir) => ScriptRenderer.Render("own.sh", new() { { "user", user }, { "dir", dir } });
+
+    private static string Mark(string mark) => ScriptRenderer.Render("mark.sh", new() { { "mark", mark } });
+
+    private static string Systemctl(string action, IReadOnlyList<InstanceSpec> instances) =>
+        ScriptRenderer.Render("systemctl.sh", new() { { "action", action }, { "units", instances.Select(i => i.UnitName) } });
+
+    private static string Wait(IReadOnlyList<InstanceSpec> instances, bool listening, TimeSpan timeout) =>
+        ScriptRenderer.Render("wait.sh", new()
+        {
+            { "timeout_seconds", (int)timeout.TotalSeconds },
+            { "listening", listening },
+            { "ids", instances.Select(i => i.Id) },
+            { "units", instances.Select(i => i.UnitName) },
+            { "ports", instances.Select(i => ComponentSpecs.For(i).Health.PortOf(i)) },
+        });
+
+    /// <summary>The run script, config files and unit rendered for each context, written with their modes and owners.</summary>
+    private static string Files(params InstanceContext[] contexts)
+    {
+        var files = contexts.SelectMany(context =>
+        {
+            var instance = context.Instance;
+            var spec = ComponentSpecs.For(instance);
+            return spec.RenderConfigFiles(context).Select(f => new HostFile(f.Path, f.Content, "0644", context.DeployUser))
+                .Prepend(new HostFile(spec.RunScriptPath(instance), spec.RenderRunScript(context), "0755", context.DeployUser))
+                .Append(new HostFile($"/etc/systemd/system/{instance.UnitName}", spec.RenderSystemdUnit(context), "0644", "root"));
+        }).ToList();
+        return ScriptRenderer.Render("files.sh", new()
+        {
+            { "paths", files.Select(f => f.Path) },
+            { "modes", files.Select(f => f.Mode) },
+            { "owners", files.Select(f => f.Owner) },
+            { "contents", files.Select(f => Convert.ToBase64String(Encoding.UTF8.GetBytes(f.Content))) },
+        });
+    }
+
+    private sealed record HostFile(string Path, string Content, string Mode, string Owner);
+
+    /// <summary>Refuses to delete system directories even if a topology names them.</summary>
+    private static bool SafeToRemove(string dir)
+    {
+        var clean = dir.TrimEnd('/');
+        string[] forbidden = ["", "/", "/home", "/root", "/usr", "/etc", "/var", "/bin", "/sbin", "/lib", "/lib64", "/boot", "/opt", "/tmp", "/srv", "/data"];
+        return clean.StartsWith('/') && !forbidden.Contains(clean) && clean.Count(c => c == '/') >= 2;
+    }
+}

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Creates an instance's directories for its owner and unpacks its package into bin; exits 42 unless the package's
+# entry is an executable file there. Prints nothing.
+# tug:params dirs[] owner tarball bin entry entry_name
+set -e
+dirs=({{dirs}})
+owner={{owner}}
+tarball={{tarball}}
+bin={{bin}}
+entry={{entry}}
+entry_name={{entry_name}}
+for dir in "${dirs[@]}"; do
+  mkdir -p "$dir" && chown "$owner:$(id -gn "$owner")" "$dir"
+done
+tar --no-same-owner -zxf "$tarball" -C "$bin" && chown -R "$owner:$(id -gn "$owner")" "$bin"
+if [ ! -f "$entry" ] || [ ! -x "$entry" ]; then
+  echo "$entry_name is not an executable file in the package" >&2; exit 42
+fi

@@ -1,0 +1,75 @@
+// Copyright (c) Tug contributors. Licensed under the Apache License, Version 2.0.
+
+using System.Text;
+using Tug.Core.Remote;
+
+namespace Tug.Core.Tests.Remote;
+
+/// <summary>The one parser of <c>TUG|kind|...</c> result lines.</summary>
+public sealed class HostReplyTests
+{
+    private static string B64(string s) => Convert.ToBase64String(Encoding.UTF8.GetBytes(s));
+
+    [Fact]
+    public void Should_Read_Every_Kind_And_Skip_Other_Output()
+    {
+        // Given
+        var stdout = string.Join('\n',
+            "some noise",
+            $"TUG|probe|10.0.0.1:2379|active|4242|1|{B64("/opt/etcd (deleted)")}|aaa|bbb|{B64("etcd Version: 3.5.17\nGit SHA: x|y")}",
+            "TUG|probe|10.0.0.2:2379|inactive|0|0|-|-|-|-",
+            "TUG|wait|10.0.0.1:2379|ok",
+            "TUG|wait|10.0.0.2:2379|fail|activating\r",
+            "TUG|time|stop|1700000000000000000",
+            $"TUG|file|{B64("/a|b\nc")}|abc",
+            $"TUG|file|{B64("/missing")}|",
+            "TUG|platform|Linux|aarch64",
+            "TUG|member|present|8e9e05c52164694d",
+            "TUG|member|added",
+            "TUGT|old|1",
+            string.Empty);
+
+        // When
+        var lines = HostReply.Parse(stdout);
+
+        // Then
+        Assert.Equal<HostLine>(
+        [
+            new ProbeLine("10.0.0.1:2379", "active", 4242, true, "/opt/etcd (deleted)", "aaa", "bbb", "etcd Version: 3.5.17\nGit SHA: x|y"),
+            new ProbeLine("10.0.0.2:2379", "inactive", 0, false, null, null, null, null),
+            new WaitLine("10.0.0.1:2379", true, string.Empty),
+            new WaitLine("10.0.0.2:2379", false, "activating"),
+            new TimeLine("stop", 1700000000000000000),
+            new FileLine("/a|b\nc", "abc"),
+            new FileLine("/missing", string.Empty),
+            new PlatformLine("Linux", "aarch64"),
+            new MemberLine("present", "8e9e05c52164694d"),
+            new MemberLine("added", string.Empty),
+        ], lines);
+    }
+
+    [Theory]
+    [InlineData("TUG|probe|id|active|1|1|-|-|-")]
+    [InlineData("TUG|wait|id|maybe")]
+    [InlineData("TUG|wait|id")]
+    [InlineData("TUG|time|stop|soon")]
+    [InlineData("TUG|file|not base64!|abc")]
+    [InlineData("TUG|unknown|x")]
+    [InlineData("TUG|")]
+    public void Should_Skip_A_Malformed_Line(string line)
+    {
+        Assert.Empty(HostReply.Parse(line + "\n"));
+    }
+
+    [Fact]
+    public void Should_Time_Between_The_Last_Marks_Of_Each_Name()
+    {
+        // Given
+        var lines = HostReply.Parse("TUG|time|start|1000000000\nTUG|time|start|2000000000\nTUG|time|listening|4500000000\n");
+
+        // Then
+        Assert.Equal(2.5, HostReply.Seconds(lines, "start", "listening"));
+        Assert.Equal(0, HostReply.Seconds(lines, "listening", "start"));
+        Assert.Equal(0, HostReply.Seconds(lines, "stop", "stopped"));
+    }
+}
