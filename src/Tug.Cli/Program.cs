@@ -3,6 +3,8 @@
 using System.CommandLine;
 using Microsoft.Extensions.DependencyInjection;
 using Tug.Cli.Commands;
+using Tug.Cli.Rendering;
+using Tug.Core.Execution;
 using Tug.Core.Cluster;
 using Tug.Core.Remote;
 using Tug.Core.Topology;
@@ -100,6 +102,8 @@ public sealed class Program(IOContext io, Action<IServiceCollection>? overrides 
         services.AddSingleton(sp => new ClusterStore(Path.Combine(sp.GetRequiredService<TugHome>().Directory, "clusters"), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<IPackageSource, MirrorPackageSource>();
         services.AddSingleton<ClusterOperations>();
+        services.AddTugExecution();
+        services.AddSingleton<ProgressRenderer>();
         services.AddSingleton(sp => new AuditLog(Path.Combine(sp.GetRequiredService<TugHome>().Directory, "audit"), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<ClusterCommands>();
     }

@@ -3,7 +3,10 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using Spectre.Console;
+using Tug.Cli.Rendering;
 using Tug.Core.Cluster;
+using Tug.Core.Execution;
+using Tug.Core.Planning;
 using Tug.Core.Remote;
 
 namespace Tug.Cli.Commands;
@@ -11,134 +14,79 @@ namespace Tug.Cli.Commands;
 /// <summary>The command line this process was started with (recorded, redacted, in journals and the audit log).</summary>
 public sealed record CommandLineArgs(ImmutableArray<string> Args);
 
-/// <summary>Operations that survive a crash: every mutating verb runs under the cluster's lock, with a journal and audit records.</summary>
+/// <summary>Mutating verbs: a planner makes the plan, the renderer shows it, the executor runs it (lock, journal, audit live there).</summary>
 public sealed partial class ClusterCommands
 {
-    private OperationRecord? _resume;
-    private string? _summary;
-
     /// <summary>
-    /// Runs a mutating verb: takes the cluster's lock (refused at once, naming the holder, when another command holds
-    /// it; a stale lock of a dead process is reported and taken over), refuses to start when an earlier operation was
-    /// interrupted (unless <paramref name="force"/>), and journals every step durably while <paramref name="body"/> runs;
-    /// start and end go to the hash-chained audit log.
+    /// Shows a plan (stdout for <c>--dry-run</c>, stderr otherwise so stdout carries only the report), stops there on
+    /// <c>--dry-run</c> or an empty plan, asks unless <c>-y</c>, then runs it through the executor and reports.
     /// </summary>
-    private async Task<int> GuardedAsync(string cluster, string operation, bool force, Func<Task<int>> body)
+    private async Task<int> RunPlanAsync(Plan plan, MutatingArguments m, ClusterGlobals globals, string question, CancellationToken cancellationToken, Credential? preparing = null)
     {
-        var directory = store.Directory(cluster);
-        Directory.CreateDirectory(directory);
-        var args = AuditLog.Redact(commandLine.Args, switches: ["--password"]);
-        var command = "tug " + string.Join(' ', args.Select(a => a.Length == 0 || a.Any(char.IsWhiteSpace) ? $"'{a}'" : a));
-        var resume = _resume;
-        _resume = null;
-        if (resume is not null && resume.Header.Operation != operation)
+        if (m.DryRun)
         {
-            throw new ClusterException(ClusterException.BadInput, $"Operation {resume.Id} is a {resume.Header.Operation}, not a {operation}.");
-        }
-
-        var id = resume?.Id ?? OperationId.New(time);
-        var held = ClusterLock.Acquire(directory, LockHolder.ForThisProcess(id, command, time));
-        try
-        {
-            if (held.Stale is { } stale)
+            if (globals.Format == "json")
             {
-                output.Warning($"a stale lock from `{stale.Command}` (PID {stale.Pid} on {stale.Machine}, started {Time(stale.StartedAt)}) was left by a process that is gone; taking it over");
+                output.Line(PlanRenderer.Json(plan, dryRun: true));
             }
-
-            if (resume is null && OperationJournal.Interrupted(directory) is { } interrupted)
+            else
             {
-                if (!force)
+                foreach (var line in PlanRenderer.Text(plan))
                 {
-                    throw OperationJournal.InterruptedError(interrupted);
+                    output.Line(line);
                 }
 
-                using (var abandoned = OperationJournal.Resume(directory, interrupted.Id, time))
-                {
-                    abandoned.End(JournalOutcome.Failed, $"abandoned: `{command}` ran with --force as operation {id}");
-                }
-
-                output.Warning($"operation {interrupted.Id} (`{interrupted.Header.Operation}`) was interrupted; --force starts anyway and marks it failed (`tug cluster replay {cluster} {interrupted.Id}` can still resume it)");
+                output.Line("dry run: nothing was changed");
             }
 
-            using var journal = resume is null
-                ? OperationJournal.Begin(directory, JournalHeader.ForThisProcess(id, cluster, operation, args, time), time)
-                : OperationJournal.Resume(directory, resume.Id, time);
-            audit.Append(AuditEvent.Started(id, cluster, command));
-            operations.Journal = journal;
-            _summary = null;
-            try
-            {
-                var code = await body();
-                var outcome = code == ExitCodes.Success ? JournalOutcome.Succeeded : JournalOutcome.Failed;
-                journal.End(outcome, _summary ?? $"exit {code}");
-                audit.Append(AuditEvent.Ended(id, cluster, command, outcome, code, _summary));
-                output.Note($"operation {id}: {JournalOutcomeName(outcome)}; journal {journal.FilePath}");
-                return code;
-            }
-            catch (OperationCanceledException)
-            {
-                journal.End(JournalOutcome.Cancelled, "cancelled by the operator");
-                audit.Append(AuditEvent.Ended(id, cluster, command, JournalOutcome.Cancelled, ExitCodes.Cancelled, "cancelled"));
-                output.Note($"operation {id} cancelled; resume it with `tug cluster replay {cluster}`");
-                throw;
-            }
-            catch (Exception e)
-            {
-                var code = e switch { ClusterException => ExitCodes.BadInput, RemoteException => ExitCodes.Failure, _ => ExitCodes.Unexpected };
-                journal.End(JournalOutcome.Failed, e.Message);
-                audit.Append(AuditEvent.Ended(id, cluster, command, JournalOutcome.Failed, code, e.Message));
-                throw;
-            }
-            finally
-            {
-                operations.Journal = null;
-            }
+            return ExitCodes.Success;
         }
-        finally
+
+        foreach (var line in PlanRenderer.Text(plan))
         {
-            try
-            {
-                held.Dispose();
-            }
-            catch (DirectoryNotFoundException)
-            {
-                // destroy removed the cluster's directory, lock files included.
-            }
+            output.Note(line);
         }
+
+        if (plan.IsEmpty)
+        {
+            output.Note("nothing to do: every instance is already as asked");
+            return ExitCodes.Success;
+        }
+
+        if (!m.Yes && !Ask(question))
+        {
+            output.Note($"{plan.Operation} cancelled; nothing was changed");
+            return ExitCodes.Failure;
+        }
+
+        var options = new ExecutionOptions(globals.Reach(), commandLine.Args, m.Force) { PreparingCredential = preparing };
+        return Report(await executor.RunAsync(plan, options, progress.For(globals.Format), cancellationToken), globals.Format);
     }
 
-    /// <summary>Resumes an interrupted or failed operation: its own command line again, with the steps its journal records as done checked, not rerun.</summary>
-    public async Task<int> ReplayAsync(string name, string? id, Func<string[], Task<int>> rerun)
+    /// <summary>Resumes an interrupted or failed operation from its stored plan: every step an earlier run recorded is probed on its host before anything is done again.</summary>
+    public async Task<int> ReplayAsync(ReplayArguments args, CancellationToken cancellationToken)
     {
-        var directory = store.Directory(name);
-        if (!Directory.Exists(Path.Combine(directory, OperationJournal.OperationsDirectoryName)))
-        {
-            throw new ClusterException(ClusterException.NotFound, $"Cluster '{name}' has no recorded operation on this control machine.", "See the clusters with `tug cluster list`.");
-        }
-
-        var record = id is null
-            ? OperationJournal.Replayable(directory) ?? throw new ClusterException(ClusterException.BadInput, $"Nothing to replay on cluster '{name}': no operation was interrupted or failed.", $"See its operations with `tug cluster audit`.")
-            : OperationJournal.Read(directory, id) ?? throw new ClusterException(ClusterException.BadInput, $"Cluster '{name}' has no operation {id}.", $"See its operations with `tug cluster audit`.");
-        switch (record.Status)
-        {
-            case OperationStatus.Succeeded:
-                throw new ClusterException(ClusterException.BadInput, $"Operation {record.Id} (`{record.Header.Operation}`) already succeeded; nothing to replay.");
-            case OperationStatus.Running:
-                throw ClusterLock.LockedError(directory, ClusterLock.Peek(directory)?.Holder);
-        }
-
-        var done = record.StepStates().Count(s => s.Value == StepState.Done);
+        var record = executor.FindReplayable(args.Name, args.Id);
+        var plan = executor.StoredPlan(args.Name, record);
+        var states = record.StepStates().ToDictionary(s => s.Key, s => s.Value, StringComparer.Ordinal);
         output.Note($"replaying operation {record.Id} ({record.Status.ToString().ToLowerInvariant()}): `tug {string.Join(' ', record.Header.Args)}`");
-        output.Note($"  {done} step(s) done before are checked on the hosts, not run again; last step: {(record.LastStep is { } last ? $"'{last.Step}' ({last.State.ToString().ToLowerInvariant()})" : "none")}");
-        _resume = record;
-        try
+        output.Note($"  its stored plan; {states.Count(s => s.Value == StepState.Done)} step(s) done before and every step recorded before are checked on the hosts before anything is done again; last step: {(record.LastStep is { } last ? $"'{last.Step}' ({last.State.ToString().ToLowerInvariant()})" : "none")}");
+        foreach (var line in PlanRenderer.Text(plan, states))
         {
-            return await rerun([.. record.Header.Args]);
+            output.Note(line);
         }
-        finally
+
+        if (args.DryRun)
         {
-            _resume = null;
+            return ExitCodes.Success;
         }
+
+        var options = new ExecutionOptions(args.Globals.Reach(), commandLine.Args)
+        {
+            PreparingUser = args.User,
+            PreparingCredential = args.User is null && args.Identity is null && !args.Password ? null : ReadCredential(args.Password, args.Identity),
+        };
+        return Report(await executor.ReplayAsync(args.Name, record, options, progress.For(args.Globals.Format), cancellationToken), args.Globals.Format);
     }
 
     /// <summary>Lists audited operations, shows one, or verifies the hash chain.</summary>
@@ -213,5 +161,4 @@ public sealed partial class ClusterCommands
 
     private static string Time(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
 
-    private static string JournalOutcomeName(JournalOutcome outcome) => outcome.ToString().ToLowerInvariant();
 }

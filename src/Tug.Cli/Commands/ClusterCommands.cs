@@ -5,9 +5,11 @@ using System.Formats.Tar;
 using System.IO.Compression;
 using System.Security.Cryptography;
 using Spectre.Console;
+using Tug.Cli.Rendering;
 using Tug.Core.Cluster;
+using Tug.Core.Execution;
+using Tug.Core.Planning;
 using Tug.Core.Remote;
-using Tug.Core.Topology;
 using Tug.Mirror;
 using Tug.Ssh;
 
@@ -23,65 +25,67 @@ public sealed record ClusterGlobals(string Ssh, int SshTimeout, int WaitTimeout,
         Math.Max(1, Concurrency));
 }
 
-public sealed record DeployArguments(string Name, string Version, string Topology, string? User, string? Identity, bool Yes, ClusterGlobals Globals)
+/// <summary>What every mutating verb takes: <c>-y</c>, <c>--dry-run</c>, <c>--force</c>.</summary>
+/// <param name="Yes">Do not ask.</param>
+/// <param name="DryRun">Print the plan and stop.</param>
+/// <param name="Force">Start even though an earlier operation on the cluster was interrupted.</param>
+public sealed record MutatingArguments(bool Yes, bool DryRun, bool Force);
+
+public sealed record DeployArguments(string Name, string Version, string Topology, string? User, string? Identity, MutatingArguments Mutating, ClusterGlobals Globals)
 {
     public bool Password { get; init; }
-
-    /// <summary>Start even though an earlier operation on the cluster was interrupted.</summary>
-    public bool Force { get; init; }
 }
+
+public sealed record ReplayArguments(string Name, string? Id, string? User, string? Identity, bool Password, bool DryRun, ClusterGlobals Globals);
 
 public sealed record SelectArguments(string Name, string[] Roles, string[] Nodes, ClusterGlobals Globals)
 {
-    /// <summary>Start even though an earlier operation on the cluster was interrupted.</summary>
-    public bool Force { get; init; }
+    /// <summary>-y, --dry-run, --force (mutating verbs).</summary>
+    public MutatingArguments Mutating { get; init; } = new(false, false, false);
 
     public InstanceFilter Filter => new([.. Roles.SelectMany(r => r.Split(',', StringSplitOptions.RemoveEmptyEntries))], [.. Nodes.SelectMany(n => n.Split(',', StringSplitOptions.RemoveEmptyEntries))]);
 }
 
-public sealed record UpgradeArguments(string Name, string? Version, string[] Components, string? NodeExporterVersion, string? BlackboxExporterVersion, string Batch, bool DryRun, bool Yes, ClusterGlobals Globals)
-{
-    /// <summary>Start even though an earlier operation on the cluster was interrupted.</summary>
-    public bool Force { get; init; }
-}
+public sealed record UpgradeArguments(string Name, string? Version, string[] Components, string? NodeExporterVersion, string? BlackboxExporterVersion, string Batch, MutatingArguments Mutating, ClusterGlobals Globals);
 
 public sealed record ExecArguments(SelectArguments Select, string Command, bool Sudo);
 
 public sealed record TransferArguments(SelectArguments Select, string Source, string Destination);
 
-/// <summary>The <c>tug cluster</c> verbs: thin adapters from arguments to <see cref="ClusterOperations"/> and the renderer.</summary>
+/// <summary>The <c>tug cluster</c> verbs: thin adapters from arguments to a planner and the executor (or a read), and the renderer.</summary>
 public sealed partial class ClusterCommands(
     Renderer output,
     ClusterOperations operations,
+    Executor executor,
+    UpgradePlanner upgrades,
+    PatchPlanner patches,
+    ServicePlanner services,
+    TopologyPlanner topologies,
+    ProgressRenderer progress,
     ClusterStore store,
     IOContext io,
     IEnvironment environment,
     AuditLog audit,
-    CommandLineArgs commandLine,
-    TimeProvider time)
+    CommandLineArgs commandLine)
 {
     public async Task<int> DeployAsync(DeployArguments args, CancellationToken cancellationToken)
     {
-        // Bad input changes nothing: the name and the topology are checked before the cluster's journal is started.
-        ClusterName.Validate(args.Name);
-        _ = TopologyLoader.Load(Resolve(args.Topology));
-        var request = new DeployRequest(args.Name, args.Version, Resolve(args.Topology), PreparingUser(args.User), ReadCredential(args.Password, args.Identity));
-        return await GuardedAsync(args.Name, "deploy", args.Force, async () =>
-            Report(await operations.DeployAsync(request, args.Globals.Reach(), plan => Confirm(plan, args.Yes), Progress(), cancellationToken), args.Globals.Format));
+        var credential = ReadCredential(args.Password, args.Identity);
+        var request = new DeployRequest(args.Name, args.Version, Resolve(args.Topology), PreparingUser(args.User), credential);
+        var plan = await topologies.DeployAsync(request, args.Globals.Reach(), cancellationToken);
+        return await RunPlanAsync(plan, args.Mutating, args.Globals, $"Deploy cluster '{args.Name}'?", cancellationToken, credential);
     }
 
     public async Task<int> ScaleOutAsync(DeployArguments args, CancellationToken cancellationToken)
     {
-        var request = new ScaleOutRequest(args.Name, Resolve(args.Topology), PreparingUser(args.User), ReadCredential(args.Password, args.Identity));
-        return await Existing(args.Name, "scale-out", args.Force, async () =>
-            Report(await operations.ScaleOutAsync(request, args.Globals.Reach(), plan => Confirm(plan, args.Yes), Progress(), cancellationToken), args.Globals.Format));
+        var credential = ReadCredential(args.Password, args.Identity);
+        var request = new ScaleOutRequest(args.Name, Resolve(args.Topology), PreparingUser(args.User), credential);
+        var plan = await topologies.ScaleOutAsync(request, args.Globals.Reach(), cancellationToken);
+        return await RunPlanAsync(plan, args.Mutating, args.Globals, $"Scale out cluster '{args.Name}'?", cancellationToken, credential);
     }
 
-    public async Task<int> ScaleInAsync(SelectArguments args, bool yes, CancellationToken cancellationToken)
-    {
-        return await Existing(args.Name, "scale-in", args.Force, async () =>
-            Report(await operations.ScaleInAsync(args.Name, args.Filter.Nodes, args.Globals.Reach(), plan => Confirm(plan, yes), Progress(), cancellationToken), args.Globals.Format));
-    }
+    public Task<int> ScaleInAsync(SelectArguments args, CancellationToken cancellationToken) =>
+        RunPlanAsync(topologies.ScaleIn(args.Name, args.Filter.Nodes), args.Mutating, args.Globals, $"Scale in cluster '{args.Name}'?", cancellationToken);
 
     private string PreparingUser(string? user) => user ?? environment.GetVariable("USER") ?? "root";
 
@@ -101,33 +105,18 @@ public sealed partial class ClusterCommands(
         return new PasswordCredential(new Secret(line));
     }
 
-    public async Task<int> StartAsync(SelectArguments args, CancellationToken cancellationToken) =>
-        await Existing(args.Name, "start", args.Force, async () => Report(await operations.StartAsync(args.Name, args.Filter, args.Globals.Reach(), Progress(), cancellationToken), args.Globals.Format));
+    public Task<int> StartAsync(SelectArguments args, CancellationToken cancellationToken) =>
+        RunPlanAsync(services.Start(args.Name, args.Filter), args.Mutating with { Yes = true }, args.Globals, string.Empty, cancellationToken);
 
-    public async Task<int> StopAsync(SelectArguments args, CancellationToken cancellationToken) =>
-        await Existing(args.Name, "stop", args.Force, async () => Report(await operations.StopAsync(args.Name, args.Filter, args.Globals.Reach(), Progress(), cancellationToken), args.Globals.Format));
+    public Task<int> StopAsync(SelectArguments args, CancellationToken cancellationToken) =>
+        RunPlanAsync(services.Stop(args.Name, args.Filter), args.Mutating with { Yes = true }, args.Globals, string.Empty, cancellationToken);
 
-    public async Task<int> RestartAsync(SelectArguments args, CancellationToken cancellationToken) =>
-        await Existing(args.Name, "restart", args.Force, async () => Report(await operations.RestartAsync(args.Name, args.Filter, args.Globals.Reach(), Progress(), cancellationToken), args.Globals.Format));
+    public Task<int> RestartAsync(SelectArguments args, CancellationToken cancellationToken) =>
+        RunPlanAsync(services.Restart(args.Name, args.Filter), args.Mutating with { Yes = true }, args.Globals, string.Empty, cancellationToken);
 
-    /// <summary>A mutating verb on a cluster that must exist (checked before anything is written).</summary>
-    private Task<int> Existing(string name, string operation, bool force, Func<Task<int>> body)
-    {
-        _ = store.Load(name);
-        return GuardedAsync(name, operation, force, body);
-    }
-
-    public async Task<int> DestroyAsync(SelectArguments args, bool yes, bool force, CancellationToken cancellationToken)
-    {
-        _ = store.Load(args.Name);
-        if (!yes && !Ask($"Destroy cluster '{args.Name}': stop every instance and delete its units, deploy, data and log directories on every host?"))
-        {
-            output.Note("destroy cancelled; nothing was changed");
-            return ExitCodes.Failure;
-        }
-
-        return await GuardedAsync(args.Name, "destroy", force, async () => Report(await operations.DestroyAsync(args.Name, force, args.Globals.Reach(), Progress(), cancellationToken), args.Globals.Format));
-    }
+    public Task<int> DestroyAsync(SelectArguments args, bool force, CancellationToken cancellationToken) =>
+        RunPlanAsync(topologies.Destroy(args.Name, force), args.Mutating, args.Globals,
+            $"Destroy cluster '{args.Name}': stop every instance and delete its units, deploy, data and log directories on every host?", cancellationToken);
 
     public async Task<int> UpgradeAsync(UpgradeArguments args, CancellationToken cancellationToken)
     {
@@ -154,64 +143,8 @@ public sealed partial class ClusterCommands(
         }
 
         var request = new UpgradeRequest(args.Name, args.Version, components.ToImmutable(), args.Batch);
-        if (args.DryRun)
-        {
-            return PrintUpgradePlan(operations.PlanUpgrade(request), args.Name, dryRun: true, args.Globals.Format) ?? ExitCodes.Success;
-        }
-
-        return await Existing(args.Name, "upgrade", args.Force, async () =>
-        {
-            var plan = operations.PlanUpgrade(request);
-            if (PrintUpgradePlan(plan, args.Name, dryRun: false, args.Globals.Format) is { } early)
-            {
-                return early;
-            }
-
-            if (!args.Yes && !Ask($"Upgrade {plan.Steps.Length} instance(s) of {args.Name}?"))
-            {
-                output.Note("upgrade cancelled; nothing was changed");
-                return ExitCodes.Failure;
-            }
-
-            return Report(await operations.UpgradeAsync(request, plan, args.Globals.Reach(), Progress(), cancellationToken), args.Globals.Format);
-        });
-    }
-
-    /// <summary>Prints an upgrade plan; returns an exit code when there is nothing more to do.</summary>
-    private int? PrintUpgradePlan(UpgradePlan plan, string name, bool dryRun, string format)
-    {
-        if (format == "json" && dryRun)
-        {
-            output.Json(new { Cluster = name, DryRun = true, Steps = plan.Steps, plan.Unchanged });
-            return ExitCodes.Success;
-        }
-
-        // With --format json, stdout carries only the report: the plan goes to stderr.
-        Action<string> say = format == "json" ? output.Note : output.Line;
-        say($"Upgrade plan for {name}:");
-        foreach (var step in plan.Steps)
-        {
-            say($"  batch {step.Batch}: {step.Role,-18} {step.Id,-22} {step.From} -> {step.To}");
-        }
-
-        foreach (var unchanged in plan.Unchanged)
-        {
-            say($"  unchanged: {unchanged}");
-        }
-
-        if (plan.Steps.IsEmpty)
-        {
-            say("nothing to do: every instance already runs the target version");
-            return ExitCodes.Success;
-        }
-
-        if (dryRun)
-        {
-            say("dry run: nothing was changed");
-            return ExitCodes.Success;
-        }
-
-        return null;
+        var plan = await upgrades.PlanAsync(request, cancellationToken);
+        return await RunPlanAsync(plan, args.Mutating, args.Globals, $"Upgrade {plan.Steps.Count(s => s.Key.Kind == StepKind.Switch)} instance(s) of {args.Name}?", cancellationToken);
     }
 
     public async Task<int> PatchAsync(SelectArguments args, string? package, string batch, bool rollback, CancellationToken cancellationToken)
@@ -228,7 +161,7 @@ public sealed partial class ClusterCommands(
                 throw new ClusterException(ClusterException.BadInput, "--rollback restores the build that ran before the patch; give no PACKAGE with it.");
             }
 
-            return await Existing(args.Name, "patch", args.Force, async () => Report(await operations.UnpatchAsync(args.Name, args.Filter, args.Globals.Reach(), Progress(), cancellationToken), args.Globals.Format));
+            return await RunPlanAsync(patches.Unpatch(args.Name, args.Filter), args.Mutating with { Yes = true }, args.Globals, string.Empty, cancellationToken);
         }
 
         if (package is null)
@@ -242,7 +175,7 @@ public sealed partial class ClusterCommands(
         }
 
         var request = new PatchRequest(args.Name, Resolve(package), args.Filter, batch);
-        return await Existing(args.Name, "patch", args.Force, async () => Report(await operations.PatchAsync(request, args.Globals.Reach(), Progress(), cancellationToken), args.Globals.Format));
+        return await RunPlanAsync(patches.Patch(request), args.Mutating with { Yes = true }, args.Globals, string.Empty, cancellationToken);
     }
 
     public async Task<int> VerifyAsync(SelectArguments args, CancellationToken cancellationToken)
@@ -375,54 +308,24 @@ public sealed partial class ClusterCommands(
     {
         if (format == "json")
         {
-            output.Json(new { report.Operation, report.Cluster, report.Ok, Outcomes = report.Outcomes.Select(o => new { o.Id, o.Role, o.Host, Status = o.Status.ToString().ToLowerInvariant(), o.Message }), report.Timings });
+            output.Json(new { report.Operation, report.Cluster, report.Id, report.Ok, Outcomes = report.Outcomes.Select(o => new { o.Id, o.Step, o.Role, o.Host, Status = o.Status.ToString().ToLowerInvariant(), o.Message }), report.Timings });
         }
         else
         {
-            var table = new Table().AddColumns("ID", "Role", "Host", "Result", "Detail");
+            var table = new Table().AddColumns("Step", "Role", "Host", "Result", "Detail");
             foreach (var o in report.Outcomes)
             {
-                table.AddRow(Markup.Escape(o.Id), Markup.Escape(o.Role), Markup.Escape(o.Host), o.Status.ToString(), Markup.Escape(o.Message));
+                table.AddRow(Markup.Escape(o.Step ?? o.Id), Markup.Escape(o.Role), Markup.Escape(o.Host), o.Status.ToString(), Markup.Escape(o.Message));
             }
 
             output.Show(table);
             var bad = report.Outcomes.Where(o => o.Status is OutcomeStatus.Failed or OutcomeStatus.Unreachable).ToList();
-            _summary = bad.Count == 0
-                ? $"{report.Outcomes.Length} ok, verified"
-                : $"failed on {bad.Count} of {report.Outcomes.Length}: {string.Join(", ", bad.Select(b => $"{b.Id} ({b.Status})"))}";
             output.Line(bad.Count == 0
                 ? $"{report.Operation} {report.Cluster}: {report.Outcomes.Length} ok, verified on the hosts"
                 : $"{report.Operation} {report.Cluster}: FAILED on {bad.Count} of {report.Outcomes.Length}: {string.Join(", ", bad.Select(b => $"{b.Id} ({b.Status})"))}");
         }
 
         return report.Ok ? ExitCodes.Success : ExitCodes.Failure;
-    }
-
-    private bool Confirm(DeployPlan plan, bool yes)
-    {
-        output.Note($"Deploying cluster '{plan.Name}':");
-        foreach (var (instance, role, host, version) in plan.Instances)
-        {
-            output.Note($"  {role,-18} {instance,-24} on {host,-16} {version}");
-        }
-
-        return yes || Ask("Proceed?");
-    }
-
-    private bool Confirm(ScalePlan plan, bool yes)
-    {
-        output.Note($"{plan.Operation} of cluster '{plan.Name}':");
-        foreach (var step in plan.Instances)
-        {
-            output.Note($"  {(plan.Operation == "scale-out" ? "add" : "remove")} {step.Role,-18} {step.Id,-24} on {step.Host,-16} {step.Version}");
-        }
-
-        foreach (var id in plan.Refreshed)
-        {
-            output.Note($"  configuration follows: {id}");
-        }
-
-        return yes || Ask("Proceed?");
     }
 
     private bool Ask(string question)
@@ -439,8 +342,6 @@ public sealed partial class ClusterCommands(
         return answer.Trim().Equals("y", StringComparison.OrdinalIgnoreCase) || answer.Trim().Equals("yes", StringComparison.OrdinalIgnoreCase);
     }
 
-    private EventProgress Progress() => new EventProgress(e => output.Note($"  [{e.Host}] {e.Step}{(e.Instance is null ? string.Empty : " " + e.Instance)}: {e.Message}"));
-
     private string DefaultIdentity()
     {
         var home = environment.GetVariable("HOME") ?? "/root";
@@ -452,11 +353,6 @@ public sealed partial class ClusterCommands(
     private string Resolve(string path) => Path.GetFullPath(path, environment.CurrentDirectory);
 
     private static string Indent(string text) => string.Join('\n', text.TrimEnd('\n').Split('\n').Select(l => "  " + l));
-
-    private sealed class EventProgress(Action<OperationEvent> report) : IProgress<OperationEvent>
-    {
-        public void Report(OperationEvent value) => report(value);
-    }
 }
 
 /// <summary>Packages for deploys come from the verified mirror and its cache, with the entry's hash read from the tarball.</summary>

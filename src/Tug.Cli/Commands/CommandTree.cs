@@ -161,14 +161,11 @@ public static class CommandTree
             root.Subcommands.Add(command);
         }
 
-        var io = services.GetRequiredService<IOContext>();
-        Task<int> Rerun(string[] args, CancellationToken ct) =>
-            root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = io.Out, Error = io.Error, EnableDefaultExceptionHandler = false }, ct);
-        root.Subcommands.Add(BuildCluster(cluster, format, Rerun));
+        root.Subcommands.Add(BuildCluster(cluster, format));
         return root;
     }
 
-    private static Command BuildCluster(ClusterCommands cluster, Func<Option<string>> format, Func<string[], CancellationToken, Task<int>> rerun)
+    private static Command BuildCluster(ClusterCommands cluster, Func<Option<string>> format)
     {
         var command = new Command("cluster", "Deploy and operate clusters over SSH and systemd (TiUP's `tiup cluster` verbs and flags).");
         var ssh = new Option<string>("--ssh") { Description = "SSH transport: builtin (in-process) or system (the ssh client, honours ~/.ssh/config).", DefaultValueFactory = _ => "builtin", Recursive = true }.AcceptOnlyFromAmong("builtin", "system");
@@ -177,17 +174,20 @@ public static class CommandTree
         var concurrency = new Option<int>("--concurrency", "-c") { Description = "Hosts worked on at once.", DefaultValueFactory = _ => Math.Max(8, Environment.ProcessorCount * 8), Recursive = true };
         var fmt = format();
         fmt.Recursive = true;
+        var yesOption = new Option<bool>("--yes", "-y") { Description = "Do not ask for confirmation (accepted by every cluster command, as TiUP's global flag).", Recursive = true };
+        command.Options.Add(yesOption);
         command.Options.Add(ssh);
         command.Options.Add(sshTimeout);
         command.Options.Add(waitTimeout);
         command.Options.Add(concurrency);
         command.Options.Add(fmt);
         ClusterGlobals Globals(ParseResult p) => new(p.GetValue(ssh)!, p.GetValue(sshTimeout), p.GetValue(waitTimeout), p.GetValue(concurrency), p.GetValue(fmt)!);
-        var yes = () => new Option<bool>("--yes", "-y") { Description = "Do not ask for confirmation." };
+        var dryRunOption = () => new Option<bool>("--dry-run") { Description = "Print the plan, step by step per host (text, or JSON with --format json), and change nothing." };
         var roles = () => new Option<string[]>("--role", "-R") { Description = "Only instances of these roles (comma-separated or repeated).", AllowMultipleArgumentsPerToken = true };
         var nodes = () => new Option<string[]>("--node", "-N") { Description = "Only these instances (host:port) or hosts.", AllowMultipleArgumentsPerToken = true };
         var name = () => new Argument<string>("NAME") { Description = "Cluster name." };
         var forced = () => new Option<bool>("--force") { Description = "Start even though an earlier operation on this cluster was interrupted (it is marked failed; `tug cluster replay` can still resume it)." };
+        MutatingArguments Mutating(ParseResult p, Option<bool> dry, Option<bool>? force) => new(p.GetValue(yesOption), p.GetValue(dry), force is not null && p.GetValue(force));
 
         {
             var n = name();
@@ -196,10 +196,10 @@ public static class CommandTree
             var user = new Option<string?>("--user", "-u") { Description = "Login that prepares the hosts: root or a user with passwordless sudo (default: current user)." };
             var identity = new Option<string?>("--identity_file", "-i") { Description = "Its private key (default ~/.ssh/id_rsa)." };
             var password = new Option<bool>("--password", "-p") { Description = "Log in with a password instead of a key; it is read from the first line of standard input and never logged." };
-            var y = yes();
+            var y = dryRunOption();
             var f = forced();
             var deploy = new Command("deploy", "Deploy a cluster: prepare hosts, verify packages on them, install units, start, health-check, and verify what runs.") { n, version, topology, user, identity, password, y, f };
-            deploy.SetAction((p, ct) => cluster.DeployAsync(new DeployArguments(p.GetValue(n)!, p.GetValue(version)!, p.GetValue(topology)!, p.GetValue(user), p.GetValue(identity), p.GetValue(y), Globals(p)) { Password = p.GetValue(password), Force = p.GetValue(f) }, ct));
+            deploy.SetAction((p, ct) => cluster.DeployAsync(new DeployArguments(p.GetValue(n)!, p.GetValue(version)!, p.GetValue(topology)!, p.GetValue(user), p.GetValue(identity), Mutating(p, y, f), Globals(p)) { Password = p.GetValue(password) }, ct));
             command.Subcommands.Add(deploy);
 
             var so = name();
@@ -207,23 +207,23 @@ public static class CommandTree
             var soUser = new Option<string?>("--user", "-u") { Description = "Login that prepares new hosts: root or a user with passwordless sudo (default: current user)." };
             var soIdentity = new Option<string?>("--identity_file", "-i") { Description = "Its private key (default ~/.ssh/id_rsa)." };
             var soPassword = new Option<bool>("--password", "-p") { Description = "Log in with a password read from the first line of standard input." };
-            var soYes = yes();
+            var soYes = dryRunOption();
             var soForce = forced();
             var scaleOut = new Command("scale-out", "Add instances at the versions pinned in the cluster (monitoring agents on new hosts too); new etcd members join the running cluster; Prometheus' targets follow; everything touched is verified.")
             {
                 so, file, soUser, soIdentity, soPassword, soYes, soForce,
             };
-            scaleOut.SetAction((p, ct) => cluster.ScaleOutAsync(new DeployArguments(p.GetValue(so)!, string.Empty, p.GetValue(file)!, p.GetValue(soUser), p.GetValue(soIdentity), p.GetValue(soYes), Globals(p)) { Password = p.GetValue(soPassword), Force = p.GetValue(soForce) }, ct));
+            scaleOut.SetAction((p, ct) => cluster.ScaleOutAsync(new DeployArguments(p.GetValue(so)!, string.Empty, p.GetValue(file)!, p.GetValue(soUser), p.GetValue(soIdentity), Mutating(p, soYes, soForce), Globals(p)) { Password = p.GetValue(soPassword) }, ct));
             command.Subcommands.Add(scaleOut);
 
             var si = name();
             var siNodes = nodes();
             siNodes.Description = "Instances to remove (host:port), comma-separated or repeated.";
             siNodes.Required = true;
-            var siYes = yes();
+            var siYes = dryRunOption();
             var siForce = forced();
             var scaleIn = new Command("scale-in", "Remove instances: etcd members leave the cluster first, units and directories are removed and checked gone, agents leave with a host's last instance, Prometheus' targets follow.") { si, siNodes, siYes, siForce };
-            scaleIn.SetAction((p, ct) => cluster.ScaleInAsync(new SelectArguments(p.GetValue(si)!, [], p.GetValue(siNodes) ?? [], Globals(p)) { Force = p.GetValue(siForce) }, p.GetValue(siYes), ct));
+            scaleIn.SetAction((p, ct) => cluster.ScaleInAsync(new SelectArguments(p.GetValue(si)!, [], p.GetValue(siNodes) ?? [], Globals(p)) { Mutating = Mutating(p, siYes, siForce) }, ct));
             command.Subcommands.Add(scaleIn);
         }
 
@@ -240,14 +240,14 @@ public static class CommandTree
             var nd = nodes();
             var sub = new Command(verb, description) { n, r, nd };
             var f = forced();
+            var dry = dryRunOption();
             if (verb != "display")
             {
-                // Accepted on every mutating verb for scripts written for TiUP; these verbs do not ask.
-                sub.Options.Add(yes());
+                sub.Options.Add(dry);
                 sub.Options.Add(f);
             }
 
-            sub.SetAction((p, ct) => run(new SelectArguments(p.GetValue(n)!, p.GetValue(r) ?? [], p.GetValue(nd) ?? [], Globals(p)) { Force = verb != "display" && p.GetValue(f) }, ct));
+            sub.SetAction((p, ct) => run(new SelectArguments(p.GetValue(n)!, p.GetValue(r) ?? [], p.GetValue(nd) ?? [], Globals(p)) { Mutating = verb == "display" ? new(false, false, false) : Mutating(p, dry, f) }, ct));
             command.Subcommands.Add(sub);
         }
 
@@ -258,15 +258,14 @@ public static class CommandTree
             var nodeExporter = new Option<string?>("--node-exporter-version") { Description = "Same as --component node_exporter=VERSION." };
             var blackbox = new Option<string?>("--blackbox-exporter-version") { Description = "Same as --component blackbox_exporter=VERSION." };
             var batch = new Option<string>("--batch") { Description = "Instances per batch of a role: a count or a percentage (25%).", DefaultValueFactory = _ => "1" };
-            var dryRun = new Option<bool>("--dry-run") { Description = "Print the plan and stop." };
-            var y = yes();
+            var dryRun = dryRunOption();
             var f = forced();
             var upgrade = new Command("upgrade", "Upgrade rolling and verified: stage new packages on every host first, switch instance by instance, health-gate each, roll back an instance that fails and stop there.")
             {
-                n, version, component, nodeExporter, blackbox, batch, dryRun, y, f,
+                n, version, component, nodeExporter, blackbox, batch, dryRun, f,
             };
             upgrade.SetAction((p, ct) => cluster.UpgradeAsync(
-                new UpgradeArguments(p.GetValue(n)!, p.GetValue(version), p.GetValue(component) ?? [], p.GetValue(nodeExporter), p.GetValue(blackbox), p.GetValue(batch)!, p.GetValue(dryRun), p.GetValue(y), Globals(p)) { Force = p.GetValue(f) }, ct));
+                new UpgradeArguments(p.GetValue(n)!, p.GetValue(version), p.GetValue(component) ?? [], p.GetValue(nodeExporter), p.GetValue(blackbox), p.GetValue(batch)!, Mutating(p, dryRun, f), Globals(p)), ct));
             command.Subcommands.Add(upgrade);
         }
 
@@ -278,19 +277,24 @@ public static class CommandTree
             var batch = new Option<string>("--batch") { Description = "Instances per batch: a count or a percentage (25%).", DefaultValueFactory = _ => "1" };
             var rollback = new Option<bool>("--rollback") { Description = "Restore the build the selected instances ran before their patch." };
             var f = forced();
+            var dry = dryRunOption();
             var patch = new Command("patch", "Replace a component's executable with a hot-fix build, rolling, health-gated, verified and rolled back on failure; `--rollback` restores the previous build. Display marks patched instances.")
             {
-                n, package, r, nd, batch, rollback, yes(), f,
+                n, package, r, nd, batch, rollback, dry, f,
             };
-            patch.SetAction((p, ct) => cluster.PatchAsync(new SelectArguments(p.GetValue(n)!, p.GetValue(r) ?? [], p.GetValue(nd) ?? [], Globals(p)) { Force = p.GetValue(f) }, p.GetValue(package), p.GetValue(batch)!, p.GetValue(rollback), ct));
+            patch.SetAction((p, ct) => cluster.PatchAsync(new SelectArguments(p.GetValue(n)!, p.GetValue(r) ?? [], p.GetValue(nd) ?? [], Globals(p)) { Mutating = Mutating(p, dry, f) }, p.GetValue(package), p.GetValue(batch)!, p.GetValue(rollback), ct));
             command.Subcommands.Add(patch);
         }
 
         {
             var n = name();
             var id = new Argument<string?>("ID") { Description = "The operation to resume (see `tug cluster audit`); default: the cluster's last interrupted or failed one.", Arity = ArgumentArity.ZeroOrOne };
-            var replay = new Command("replay", "Resume an interrupted or failed operation from its journal: steps done before are checked on the hosts, never run again; the rest runs as the original command would.") { n, id };
-            replay.SetAction((p, ct) => cluster.ReplayAsync(p.GetValue(n)!, p.GetValue(id), args => rerun(args, ct)));
+            var user = new Option<string?>("--user", "-u") { Description = "Login that prepares hosts, needed only when a host-preparing step of a deploy or scale-out is still to run." };
+            var identity = new Option<string?>("--identity_file", "-i") { Description = "Its private key (default ~/.ssh/id_rsa)." };
+            var password = new Option<bool>("--password", "-p") { Description = "Log in with a password read from the first line of standard input." };
+            var dry = dryRunOption();
+            var replay = new Command("replay", "Resume an interrupted or failed operation from the plan it stored: every step an earlier run recorded is probed on its host first, and a step whose effect is already there is recorded done, not run again.") { n, id, user, identity, password, dry };
+            replay.SetAction((p, ct) => cluster.ReplayAsync(new ReplayArguments(p.GetValue(n)!, p.GetValue(id), p.GetValue(user), p.GetValue(identity), p.GetValue(password), p.GetValue(dry), Globals(p)), ct));
             command.Subcommands.Add(replay);
         }
 
@@ -323,7 +327,7 @@ public static class CommandTree
             var sudo = new Option<bool>("--sudo") { Description = "Run it as root." };
             var r = roles();
             var nd = nodes();
-            var exec = new Command("exec", "Run a command once on every selected host; output grouped by host; non-zero exit if any host failed.") { n, cmd, sudo, r, nd, yes() };
+            var exec = new Command("exec", "Run a command once on every selected host; output grouped by host; non-zero exit if any host failed.") { n, cmd, sudo, r, nd };
             exec.SetAction((p, ct) => cluster.ExecAsync(new ExecArguments(new SelectArguments(p.GetValue(n)!, p.GetValue(r) ?? [], p.GetValue(nd) ?? [], Globals(p)), p.GetValue(cmd)!, p.GetValue(sudo)), ct));
             command.Subcommands.Add(exec);
         }
@@ -339,17 +343,17 @@ public static class CommandTree
             var d = new Argument<string>(dst) { Description = verb == "push" ? "Remote path." : "Local directory." };
             var r = roles();
             var nd = nodes();
-            var sub = new Command(verb, description) { n, s, d, r, nd, yes() };
+            var sub = new Command(verb, description) { n, s, d, r, nd };
             sub.SetAction((p, ct) => run(new TransferArguments(new SelectArguments(p.GetValue(n)!, p.GetValue(r) ?? [], p.GetValue(nd) ?? [], Globals(p)), p.GetValue(s)!, p.GetValue(d)!), ct));
             command.Subcommands.Add(sub);
         }
 
         {
             var n = name();
-            var y = yes();
-            var force = new Option<bool>("--force") { Description = "Forget the cluster locally even if some hosts could not be cleaned." };
-            var destroy = new Command("destroy", "Stop everything and remove units, directories and the cluster key from every host, then the cluster's local state.") { n, y, force };
-            destroy.SetAction((p, ct) => cluster.DestroyAsync(new SelectArguments(p.GetValue(n)!, [], [], Globals(p)), p.GetValue(y), p.GetValue(force), ct));
+            var dry = dryRunOption();
+            var force = new Option<bool>("--force") { Description = "Forget the cluster locally even if some hosts could not be cleaned (and start even though an earlier operation was interrupted)." };
+            var destroy = new Command("destroy", "Stop everything and remove units, directories and the cluster key from every host, then the cluster's local state.") { n, dry, force };
+            destroy.SetAction((p, ct) => cluster.DestroyAsync(new SelectArguments(p.GetValue(n)!, [], [], Globals(p)) { Mutating = Mutating(p, dry, force) }, p.GetValue(force), ct));
             command.Subcommands.Add(destroy);
         }
 

@@ -145,7 +145,7 @@ public sealed partial class ClusterOperations
         {
             var staying = meta with { Topology = meta.Topology.Without([member.Id]) };
             Planned($"etcd-join {member.Id}");
-            var announced = await ChangeEtcdMembershipAsync(staying, sessions, member, add: true, reach, progress, cancellationToken).ConfigureAwait(false);
+            var announced = await ChangeMembershipAsync(staying, sessions, member, add: true, reach, progress, cancellationToken).ConfigureAwait(false);
             Finish($"etcd-join {member.Id}", announced);
             if (announced.Status != OutcomeStatus.Ok)
             {
@@ -241,7 +241,7 @@ public sealed partial class ClusterOperations
         foreach (var member in removed.Where(i => i.Role == Roles.Etcd))
         {
             Planned($"etcd-leave {member.Id}");
-            var leaving = await ChangeEtcdMembershipAsync(next, sessions, member, add: false, reach, progress, cancellationToken).ConfigureAwait(false);
+            var leaving = await ChangeMembershipAsync(next, sessions, member, add: false, reach, progress, cancellationToken).ConfigureAwait(false);
             Finish($"etcd-leave {member.Id}", leaving);
             left[member.Id] = leaving.Message;
             if (leaving.Status != OutcomeStatus.Ok)
@@ -369,7 +369,7 @@ public sealed partial class ClusterOperations
     /// Announces a new etcd member to the running cluster (<c>member add</c>) or makes a member leave it
     /// (<c>member remove</c>), through a member that stays. Idempotent: a member already added or gone is left as it is.
     /// </summary>
-    private static async Task<InstanceOutcome> ChangeEtcdMembershipAsync(ClusterMeta staying, HostSessions sessions, InstanceSpec member, bool add, Reach reach, IProgress<OperationEvent>? progress, CancellationToken cancellationToken)
+    private static async Task<InstanceOutcome> ChangeMembershipAsync(ClusterMeta staying, HostSessions sessions, InstanceSpec member, bool add, Reach reach, IProgress<OperationEvent>? progress, CancellationToken cancellationToken)
     {
         var through = staying.Topology.OfRole(Roles.Etcd).FirstOrDefault(i => i.Id != member.Id && sessions.Hosts.ContainsKey(i.ManageHost));
         if (through is null)
@@ -378,7 +378,7 @@ public sealed partial class ClusterOperations
         }
 
         var entry = staying.Tug.Instances.GetValueOrDefault(through.Id)?.Entry ?? ComponentSpecs.For(through).DefaultEntry;
-        var script = HostScripts.EtcdMembership(member, add, through, entry, staying.Topology.OfRole(Roles.Etcd).Where(i => i.Id != member.Id));
+        var script = HostScripts.Membership(member, add, through, entry, staying.Topology.OfRole(Roles.Etcd).Where(i => i.Id != member.Id));
         progress?.Report(new OperationEvent(member.ManageHost, member.Id, add ? "etcd-join" : "etcd-leave", $"through {through.Id}"));
         var result = await sessions.Hosts[through.ManageHost].RunAsync(script, new RunOptions(Sudo: true, Timeout: reach.WaitTimeout), cancellationToken).ConfigureAwait(false);
         var change = HostReply.Parse(result.Stdout).OfType<MemberLine>().FirstOrDefault() switch

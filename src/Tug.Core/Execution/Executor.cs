@@ -196,7 +196,7 @@ public sealed class Executor(ClusterStore store, AuditLog audit, IEnumerable<Ste
         var timings = new ConcurrentQueue<PhaseTiming>();
         await using var sessions = new SessionPool(options.Reach, pins, progress, meta.User, new KeyFileCredential(store.KeyFile(plan.Cluster)),
             options.PreparingUser ?? plan.PreparingUser, options.PreparingCredential, host => SshPort(state.Meta, plan, host));
-        var context = new StepContext(plan, id, operationDirectory, state, options.Reach, store, progress, sessions.GetAsync);
+        var context = new StepContext(plan, id, operationDirectory, state, options.Reach, store, progress, sessions.GetAsync, pins.Snapshot);
         var outcomes = new ConcurrentDictionary<StepKey, InstanceOutcome>();
 
         // Connect to every host the plan will act on, in parallel, as the login of its first step to run.
@@ -256,9 +256,10 @@ public sealed class Executor(ClusterStore store, AuditLog audit, IEnumerable<Ste
         }
 
         // Host keys seen on first contact are kept with the cluster.
-        if (state.Saved && !pins.Snapshot().SequenceEqual(state.Meta.Tug.HostKeys))
+        var learned = NewPins(pins.Snapshot(), state.Meta);
+        if (state.Saved && !learned.IsEmpty)
         {
-            state.Update(m => m with { Tug = m.Tug with { HostKeys = pins.Snapshot() } });
+            state.Update(m => m with { Tug = m.Tug with { HostKeys = m.Tug.HostKeys.SetItems(learned) } });
         }
 
         return new OperationReport(plan.Operation, plan.Cluster, [.. plan.Steps.Select(s => outcomes[s.Key])]) { Timings = [.. timings] };
@@ -270,6 +271,11 @@ public sealed class Executor(ClusterStore store, AuditLog audit, IEnumerable<Ste
             progress?.Report(new PhaseFinished(name, seconds));
         }
     }
+
+    /// <summary>Keys pinned in this run for hosts the cluster still has and whose key it does not know yet.</summary>
+    internal static ImmutableSortedDictionary<string, string> NewPins(ImmutableSortedDictionary<string, string> pinned, ClusterMeta meta) =>
+        pinned.Where(p => !meta.Tug.HostKeys.ContainsKey(p.Key) && meta.Topology.ManageHosts.Any(h => p.Key.StartsWith(h + ":", StringComparison.Ordinal) || p.Key.StartsWith($"[{h}]:", StringComparison.Ordinal)))
+            .ToImmutableSortedDictionary(StringComparer.Ordinal);
 
     /// <summary>A step an earlier run recorded done whose effect may be undone by a later step by design: trusted, not probed.</summary>
     private bool Trusted(Step step, OperationJournal journal) =>

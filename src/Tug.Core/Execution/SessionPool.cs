@@ -52,8 +52,23 @@ internal sealed class SessionPool(
                 "Give it with -u USER and -i KEY (or -p), as for deploy and scale-out.");
         }
 
-        var lazy = _open.GetOrAdd((host, login), key => new Lazy<Task<IRemoteHost>>(() => ConnectAsync(key.Host, key.Login, cancellationToken)));
-        return lazy.Value;
+        var key = (host, login);
+        var lazy = _open.GetOrAdd(key, k => new Lazy<Task<IRemoteHost>>(() => ConnectAsync(k.Host, k.Login, cancellationToken)));
+        return ForgetFailureAsync(key, lazy);
+    }
+
+    /// <summary>A failed connection is not kept: a later step tries again (after a deploy user is created, say).</summary>
+    private async Task<IRemoteHost> ForgetFailureAsync((string, StepLogin) key, Lazy<Task<IRemoteHost>> lazy)
+    {
+        try
+        {
+            return await lazy.Value.ConfigureAwait(false);
+        }
+        catch (RemoteException)
+        {
+            _open.TryRemove(KeyValuePair.Create(key, lazy));
+            throw;
+        }
     }
 
     private async Task<IRemoteHost> ConnectAsync(string host, StepLogin login, CancellationToken cancellationToken)

@@ -57,8 +57,13 @@ public sealed class StepContext
 {
     private readonly Func<string, StepLogin, CancellationToken, Task<IRemoteHost>> _host;
 
-    internal StepContext(Plan plan, string operationId, string operationDirectory, ClusterState state, Reach reach, ClusterStore store, IProgress<ProgressEvent>? progress, Func<string, StepLogin, CancellationToken, Task<IRemoteHost>> host)
+    private readonly Lazy<ClusterMeta?> _planned;
+    private readonly Func<ImmutableSortedDictionary<string, string>> _pins;
+
+    internal StepContext(Plan plan, string operationId, string operationDirectory, ClusterState state, Reach reach, ClusterStore store, IProgress<ProgressEvent>? progress, Func<string, StepLogin, CancellationToken, Task<IRemoteHost>> host, Func<ImmutableSortedDictionary<string, string>> pins)
     {
+        _planned = new Lazy<ClusterMeta?>(() => plan.Meta is { } yaml ? ClusterMetaSerializer.Deserialize(yaml, PlanJson.FileName) : null);
+        _pins = pins;
         Plan = plan;
         OperationId = operationId;
         OperationDirectory = operationDirectory;
@@ -93,14 +98,27 @@ public sealed class StepContext
     /// <summary>Where remarks go.</summary>
     public IProgress<ProgressEvent>? Progress { get; }
 
-    /// <summary>The instance with this ID in the current metadata.</summary>
+    /// <summary>The metadata the plan works toward (deploy, scale), or null when it only updates records.</summary>
+    public ClusterMeta? PlannedMeta => _planned.Value;
+
+    /// <summary>The metadata to render new instances with: the planned one when there is one, else the current one.</summary>
+    public ClusterMeta TargetMeta => PlannedMeta ?? Meta;
+
+    /// <summary>The host keys pinned so far in this operation.</summary>
+    public ImmutableSortedDictionary<string, string> PinnedHostKeys() => _pins();
+
+    /// <summary>The instance with this ID in the current metadata, or else in the planned one.</summary>
     /// <exception cref="ClusterException">The plan names an instance the cluster does not have (a stored plan replayed against changed metadata).</exception>
-    public InstanceSpec Instance(string id) => Meta.Topology.Find(id)
+    public InstanceSpec Instance(string id) => Meta.Topology.Find(id) ?? PlannedMeta?.Topology.Find(id)
         ?? throw new ClusterException(ClusterException.BadInput, $"The plan names instance {id}, which cluster '{Plan.Cluster}' does not have.");
 
     /// <summary>The open connection to a step's host, as the step's login (opened on first use, reused after).</summary>
     /// <exception cref="RemoteException">The host cannot be reached.</exception>
     public Task<IRemoteHost> HostAsync(Step step, CancellationToken cancellationToken) => _host(step.Host, step.Login, cancellationToken);
+
+    /// <summary>The open connection to another host of the cluster, as the deploy user (membership changes go through a staying member).</summary>
+    /// <exception cref="RemoteException">The host cannot be reached.</exception>
+    public Task<IRemoteHost> HostAsync(string host, CancellationToken cancellationToken) => _host(host, StepLogin.Deploy, cancellationToken);
 
     /// <summary>Reports a remark from inside a step.</summary>
     public void Note(string host, string? instance, string what, string message) => Progress?.Report(new OperationEvent(host, instance, what, message));

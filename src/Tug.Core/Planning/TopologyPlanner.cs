@@ -256,8 +256,8 @@ public sealed class TopologyPlanner(ClusterStore store, IPackageSource packages)
         foreach (var (host, remote) in sessions.Hosts)
         {
             var probe = await remote.RunAsync(HostScripts.Platform(), new RunOptions(), cancellationToken).ConfigureAwait(false);
-            var lines = probe.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-            topology = topology.WithPlatform(host, lines.ElementAtOrDefault(0) ?? "linux", lines.ElementAtOrDefault(1) ?? "x86_64");
+            var platform = HostReply.Parse(probe.Stdout).OfType<PlatformLine>().FirstOrDefault();
+            topology = topology.WithPlatform(host, platform?.Os ?? "linux", platform?.Arch ?? "x86_64");
         }
 
         return topology;

@@ -221,7 +221,7 @@ public static class HostScripts
     /// <paramref name="through"/> (whose package entry is <paramref name="throughEntry"/>), talking to
     /// <paramref name="endpoints"/>; idempotent. Prints <c>TUG|member|added|present|removed|absent</c>; exits 2 without etcdctl, 3 when the member list cannot be read.
     /// </summary>
-    public static string EtcdMembership(InstanceSpec member, bool add, InstanceSpec through, string throughEntry, IEnumerable<InstanceSpec> endpoints) =>
+    public static string Membership(InstanceSpec member, bool add, InstanceSpec through, string throughEntry, IEnumerable<InstanceSpec> endpoints) =>
         ScriptRenderer.Render("membership.sh", new()
         {
             { "ctl", $"{through.DeployDir}/bin/{(throughEntry.Contains('/', StringComparison.Ordinal) ? throughEntry[..(throughEntry.LastIndexOf('/') + 1)] : string.Empty)}etcdctl" },
@@ -238,7 +238,8 @@ public static class HostScripts
     /// <summary>Where a package's tarball is uploaded on a host before <see cref="Install"/> or <see cref="Stage"/>.</summary>
     public static string PackageUploadPath(ResolvedPackage package) => $"/tmp/tug-pkg-{package.TarballSha256[..16]}.tar.gz";
 
-    private static string StageDirectory(InstanceSpec instance, ResolvedPackage package) => $"{instance.DeployDir}/bin/.tug-stage-{instance.Role}-{package.Version}";
+    /// <summary>Where a build is staged beside the running one: <c>DEPLOY/bin/.tug-stage-ROLE-VERSION</c>.</summary>
+    public static string StageDirectory(InstanceSpec instance, ResolvedPackage package) => $"{instance.DeployDir}/bin/.tug-stage-{instance.Role}-{package.Version}";
 
     private static string InstalledList(InstanceSpec instance, ResolvedPackage package) => $"{instance.DeployDir}/bin/.tug-installed-{instance.Role}-{package.Version}";
 

@@ -86,8 +86,8 @@ internal static class ScriptCases
             ["probe"] = HostScripts.Probe([(etcd, EtcdPackage.Entry), (NodeExporter, NodeExporterPackage.Entry), (hostile, EtcdPackage.Entry)]),
             ["cluster-check"] = HostScripts.ClusterCheck(Context(etcd, EtcdPackage), TimeSpan.FromSeconds(60)),
             ["cluster-check-hostile"] = HostScripts.ClusterCheck(Context(hostile, EtcdPackage), TimeSpan.FromSeconds(60)),
-            ["membership-add"] = HostScripts.EtcdMembership(members[2], add: true, etcd, EtcdPackage.Entry, members.Take(2)),
-            ["membership-remove"] = HostScripts.EtcdMembership(members[2], add: false, hostile, EtcdPackage.Entry, members.Take(2)),
+            ["membership-add"] = HostScripts.Membership(members[2], add: true, etcd, EtcdPackage.Entry, members.Take(2)),
+            ["membership-remove"] = HostScripts.Membership(members[2], add: false, hostile, EtcdPackage.Entry, members.Take(2)),
             ["file-hashes"] = HostScripts.FileHashes([$"{etcd.DeployDir}/scripts/run_etcd.sh", $"/etc/systemd/system/{etcd.UnitName}", $"{hostile.DeployDir}/conf/x|y\nz"]),
         }.ToImmutableSortedDictionary(StringComparer.Ordinal);
     }

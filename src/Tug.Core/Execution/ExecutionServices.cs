@@ -1,0 +1,38 @@
+// Copyright (c) Tug contributors. Licensed under the Apache License, Version 2.0.
+
+using Microsoft.Extensions.DependencyInjection;
+using Tug.Core.Execution.Steps;
+using Tug.Core.Planning;
+
+namespace Tug.Core.Execution;
+
+/// <summary>Registers the planners, the executor and one handler per step kind.</summary>
+public static class ExecutionServices
+{
+    /// <summary>Adds the planners, the executor, the step handlers and the failpoints <c>TUG_FAILPOINTS</c> arms.</summary>
+    public static IServiceCollection AddTugExecution(this IServiceCollection services)
+    {
+        services.AddSingleton(_ => Failpoints.FromEnvironment());
+        services.AddSingleton<InstanceChecks>();
+        services.AddSingleton<StepHandler, InitHostStep>();
+        services.AddSingleton<StepHandler, InstallStep>();
+        services.AddSingleton<StepHandler, SaveMetaStep>();
+        services.AddSingleton<StepHandler, StageStep>();
+        services.AddSingleton<StepHandler, SwitchStep>();
+        services.AddSingleton<StepHandler, RestoreStep>();
+        services.AddSingleton<StepHandler, StartStep>();
+        services.AddSingleton<StepHandler, StopStep>();
+        services.AddSingleton<StepHandler>(_ => new MemberStep(StepKind.MemberJoin));
+        services.AddSingleton<StepHandler>(_ => new MemberStep(StepKind.MemberLeave));
+        services.AddSingleton<StepHandler>(_ => new RemoveStep(StepKind.Remove));
+        services.AddSingleton<StepHandler>(_ => new RemoveStep(StepKind.DestroyHost));
+        services.AddSingleton<StepHandler, RefreshStep>();
+        services.AddSingleton<StepHandler, ForgetStep>();
+        services.AddSingleton<Executor>();
+        services.AddSingleton<UpgradePlanner>();
+        services.AddSingleton<PatchPlanner>();
+        services.AddSingleton<ServicePlanner>();
+        services.AddSingleton<TopologyPlanner>();
+        return services;
+    }
+}
