@@ -101,7 +101,7 @@ public sealed class Program(IOContext io, Action<IServiceCollection>? overrides 
         services.AddSingleton<MirrorCommands>();
         services.AddSingleton(sp => new ClusterStore(Path.Combine(sp.GetRequiredService<TugHome>().Directory, "clusters"), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<IPackageSource, MirrorPackageSource>();
-        services.AddSingleton<ClusterOperations>();
+        services.AddSingleton<Tug.Core.Inspection.ClusterInspector>();
         services.AddTugExecution();
         services.AddSingleton<ProgressRenderer>();
         services.AddSingleton(sp => new AuditLog(Path.Combine(sp.GetRequiredService<TugHome>().Directory, "audit"), sp.GetRequiredService<TimeProvider>()));

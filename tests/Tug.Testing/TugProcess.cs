@@ -47,7 +47,10 @@ public sealed class TugProcess : IDisposable
     }
 
     /// <summary>Starts <c>tug ARGS</c> from the test's output directory, where the build copies the executable.</summary>
-    public static TugProcess Start(CliRunner runner, params string[] args)
+    public static TugProcess Start(CliRunner runner, params string[] args) => Start(runner, new Dictionary<string, string>(), args);
+
+    /// <summary>Starts <c>tug ARGS</c> with extra environment variables (e.g. <c>TUG_FAILPOINTS</c>).</summary>
+    public static TugProcess Start(CliRunner runner, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var info = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "tug"))
         {
@@ -63,6 +66,11 @@ public sealed class TugProcess : IDisposable
         }
 
         info.Environment["TUG_HOME"] = runner.Home;
+        foreach (var (name, value) in environment)
+        {
+            info.Environment[name] = value;
+        }
+
         var process = new Process { StartInfo = info };
         var tug = new TugProcess(process);
         process.OutputDataReceived += (_, e) => tug.Append(tug._stdout, e.Data);

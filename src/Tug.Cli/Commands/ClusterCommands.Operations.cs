@@ -42,9 +42,17 @@ public sealed partial class ClusterCommands
             return ExitCodes.Success;
         }
 
-        foreach (var line in PlanRenderer.Text(plan))
+        if (globals.Format == "json")
         {
-            output.Note(line);
+            // stderr carries JSON lines only: the plan is the first.
+            output.Note(PlanRenderer.JsonLine(plan));
+        }
+        else
+        {
+            foreach (var line in PlanRenderer.Text(plan))
+            {
+                output.Note(line);
+            }
         }
 
         if (plan.IsEmpty)

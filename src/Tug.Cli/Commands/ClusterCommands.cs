@@ -8,6 +8,7 @@ using Spectre.Console;
 using Tug.Cli.Rendering;
 using Tug.Core.Cluster;
 using Tug.Core.Execution;
+using Tug.Core.Inspection;
 using Tug.Core.Planning;
 using Tug.Core.Remote;
 using Tug.Mirror;
@@ -55,7 +56,7 @@ public sealed record TransferArguments(SelectArguments Select, string Source, st
 /// <summary>The <c>tug cluster</c> verbs: thin adapters from arguments to a planner and the executor (or a read), and the renderer.</summary>
 public sealed partial class ClusterCommands(
     Renderer output,
-    ClusterOperations operations,
+    ClusterInspector inspector,
     Executor executor,
     UpgradePlanner upgrades,
     PatchPlanner patches,
@@ -180,7 +181,7 @@ public sealed partial class ClusterCommands(
 
     public async Task<int> VerifyAsync(SelectArguments args, CancellationToken cancellationToken)
     {
-        var results = await operations.VerifyAsync(args.Name, args.Filter, args.Globals.Reach(), cancellationToken);
+        var results = await inspector.VerifyAsync(args.Name, args.Filter, args.Globals.Reach(), cancellationToken);
         if (args.Globals.Format == "json")
         {
             output.Json(new { Cluster = args.Name, Ok = results.All(r => r.Ok), Instances = results.Select(r => new { r.Id, r.Role, r.Host, r.Ok, r.Version, r.Problems }) });
@@ -200,7 +201,7 @@ public sealed partial class ClusterCommands(
 
     public async Task<int> DisplayAsync(SelectArguments args, CancellationToken cancellationToken)
     {
-        var (meta, instances) = await operations.DisplayAsync(args.Name, args.Filter, args.Globals.Reach(), cancellationToken);
+        var (meta, instances) = await inspector.DisplayAsync(args.Name, args.Filter, args.Globals.Reach(), cancellationToken);
         var osArch = meta.Topology.Instances.ToDictionary(i => i.Id, i => $"{i.Os}/{i.Arch}");
         bool Patched(string id) => meta.Tug.Instances.GetValueOrDefault(id)?.Patched == true;
         if (args.Globals.Format == "json")
@@ -257,7 +258,7 @@ public sealed partial class ClusterCommands(
 
     public async Task<int> ExecAsync(ExecArguments args, CancellationToken cancellationToken)
     {
-        var results = await operations.ExecAsync(args.Select.Name, args.Command, args.Sudo, args.Select.Filter, args.Select.Globals.Reach(), cancellationToken);
+        var results = await inspector.ExecAsync(args.Select.Name, args.Command, args.Sudo, args.Select.Filter, args.Select.Globals.Reach(), cancellationToken);
         if (args.Select.Globals.Format == "json")
         {
             output.Json(results.Select(r => new { r.Host, r.ExitCode, r.Stdout, r.Stderr, r.Error }));
@@ -291,15 +292,15 @@ public sealed partial class ClusterCommands(
     }
 
     public async Task<int> PushAsync(TransferArguments args, CancellationToken cancellationToken) =>
-        Report(await operations.PushAsync(args.Select.Name, Resolve(args.Source), args.Destination, args.Select.Filter, args.Select.Globals.Reach(), cancellationToken), args.Select.Globals.Format);
+        Report(await inspector.PushAsync(args.Select.Name, Resolve(args.Source), args.Destination, args.Select.Filter, args.Select.Globals.Reach(), cancellationToken), args.Select.Globals.Format);
 
     public async Task<int> PullAsync(TransferArguments args, CancellationToken cancellationToken) =>
-        Report(await operations.PullAsync(args.Select.Name, args.Source, Resolve(args.Destination), args.Select.Filter, args.Select.Globals.Reach(), cancellationToken), args.Select.Globals.Format);
+        Report(await inspector.PullAsync(args.Select.Name, args.Source, Resolve(args.Destination), args.Select.Filter, args.Select.Globals.Reach(), cancellationToken), args.Select.Globals.Format);
 
     public int AcceptHostKey(string name, string endpoint, string fingerprint)
     {
         var key = endpoint.Contains(':', StringComparison.Ordinal) ? endpoint : endpoint + ":22";
-        operations.AcceptHostKey(name, key, fingerprint);
+        inspector.AcceptHostKey(name, key, fingerprint);
         output.Line($"pinned {key} to {fingerprint} for cluster {name}");
         return ExitCodes.Success;
     }

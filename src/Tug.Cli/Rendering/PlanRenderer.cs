@@ -10,6 +10,8 @@ namespace Tug.Cli.Rendering;
 /// <summary>Prints a plan step by step, per host, as text or JSON (the same JSON the journal stores as plan.json).</summary>
 public static class PlanRenderer
 {
+    private static readonly JsonSerializerOptions LineOptions = new(PlanJson.Options) { WriteIndented = false };
+
     /// <summary>The plan as text lines, one per step in the order they run, with each step's recorded state when given.</summary>
     public static ImmutableArray<string> Text(Plan plan, IReadOnlyDictionary<string, StepState>? recorded = null)
     {
@@ -34,6 +36,10 @@ public static class PlanRenderer
     /// <summary>The plan as one JSON document: <c>{"dryRun": true, "plan": {...}}</c>.</summary>
     public static string Json(Plan plan, bool dryRun) =>
         $"{{\"dryRun\": {(dryRun ? "true" : "false")}, \"plan\": {JsonSerializer.Serialize(plan, PlanJson.Options)}}}";
+
+    /// <summary>The plan as one JSON line for a progress stream: <c>{"event": "plan", "plan": {...}}</c>.</summary>
+    public static string JsonLine(Plan plan) =>
+        $"{{\"event\":\"plan\",\"plan\":{JsonSerializer.Serialize(plan, LineOptions)}}}";
 
     private static string Gate(StepGate gate) => gate switch
     {

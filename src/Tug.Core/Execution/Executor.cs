@@ -273,7 +273,7 @@ public sealed class Executor(ClusterStore store, AuditLog audit, IEnumerable<Ste
     }
 
     /// <summary>Keys pinned in this run for hosts the cluster still has and whose key it does not know yet.</summary>
-    internal static ImmutableSortedDictionary<string, string> NewPins(ImmutableSortedDictionary<string, string> pinned, ClusterMeta meta) =>
+    public static ImmutableSortedDictionary<string, string> NewPins(ImmutableSortedDictionary<string, string> pinned, ClusterMeta meta) =>
         pinned.Where(p => !meta.Tug.HostKeys.ContainsKey(p.Key) && meta.Topology.ManageHosts.Any(h => p.Key.StartsWith(h + ":", StringComparison.Ordinal) || p.Key.StartsWith($"[{h}]:", StringComparison.Ordinal)))
             .ToImmutableSortedDictionary(StringComparer.Ordinal);
 

@@ -105,7 +105,7 @@ public sealed class UpgradePlanner(ClusterStore store, IPackageSource packages)
         if (targets.Count == 0)
         {
             throw new ClusterException(ClusterException.BadInput, "Nothing to upgrade: give a cluster VERSION or --component COMP=VERSION.",
-                "For example: `tug cluster upgrade NAME --component node_exporter=v1.9.0`.");
+                "For example: `tug cluster upgrade NAME --component COMPONENT=v1.2.3`, or a new cluster version.");
         }
 
         return targets;

@@ -1,0 +1,184 @@
+// Copyright (c) Tug contributors. Licensed under the Apache License, Version 2.0.
+
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using Tug.Core.Cluster;
+using Tug.Core.Execution.Steps;
+using Tug.Core.Planning;
+using Tug.Core.Remote;
+using Tug.Core.Topology;
+
+namespace Tug.Core.Inspection;
+
+/// <summary>One host's answer to <c>tug cluster exec</c>.</summary>
+public sealed record ExecResult(string Host, int ExitCode, string Stdout, string Stderr, string? Error);
+
+/// <summary>What <c>tug cluster verify</c> found for one instance.</summary>
+public sealed record InstanceVerification(string Id, string Role, string Host, bool Ok, ImmutableArray<string> Problems, string? Version);
+
+/// <summary>
+/// The verbs that read the hosts or act on them outside any plan: display and verify (the truth read from each host:
+/// running executable = deployed file = signed package, files as Tug renders them), exec, push, pull, and
+/// accepting a changed host key. One connection per host, one round trip per host for each read.
+/// </summary>
+public sealed class ClusterInspector(ClusterStore store)
+{
+    /// <summary>Reads every selected instance's state from its host: systemd state, port, running version, verified.</summary>
+    /// <exception cref="ClusterException">The cluster does not exist, or nothing matches the filter.</exception>
+    public async Task<(ClusterMeta Meta, ImmutableArray<InstanceStatus> Instances)> DisplayAsync(string name, InstanceFilter filter, Reach reach, CancellationToken cancellationToken)
+    {
+        var meta = store.Load(name);
+        var instances = PlanningRules.Select(meta, filter);
+        var pins = new PinStore(meta.Tug.HostKeys);
+        await using var sessions = await OpenAsync(name, meta, pins, reach, [.. instances.Select(i => i.ManageHost)], cancellationToken).ConfigureAwait(false);
+        var statuses = await ProbeAsync(meta, sessions, instances, reach, cancellationToken).ConfigureAwait(false);
+        SavePins(name, meta, pins);
+        return (meta, statuses);
+    }
+
+    /// <summary>Checks every selected instance: process executable = deployed file = signed package, no deleted executable, unit and configs as Tug renders them.</summary>
+    /// <exception cref="ClusterException">The cluster does not exist, or nothing matches the filter.</exception>
+    public async Task<ImmutableArray<InstanceVerification>> VerifyAsync(string name, InstanceFilter filter, Reach reach, CancellationToken cancellationToken)
+    {
+        var meta = store.Load(name);
+        var instances = PlanningRules.Select(meta, filter);
+        var pins = new PinStore(meta.Tug.HostKeys);
+        await using var sessions = await OpenAsync(name, meta, pins, reach, [.. instances.Select(i => i.ManageHost)], cancellationToken).ConfigureAwait(false);
+        var statuses = await ProbeAsync(meta, sessions, instances, reach, cancellationToken).ConfigureAwait(false);
+        var drift = new ConcurrentDictionary<string, ImmutableArray<string>>(StringComparer.Ordinal);
+        await sessions.ForEachAsync(instances.Select(i => i.ManageHost), reach.Concurrency, async (host, remote, ct) =>
+        {
+            var onHost = instances.Where(i => i.ManageHost == host).ToList();
+            var found = await InstanceChecks.FileDriftAsync(remote, name, meta, onHost, reach, ct).ConfigureAwait(false);
+            foreach (var i in onHost)
+            {
+                drift[i.Id] = [.. found[i.Id]];
+            }
+
+            return true;
+        }, (host, e) =>
+        {
+            foreach (var i in instances.Where(i => i.ManageHost == host))
+            {
+                drift[i.Id] = [$"files not checked: {e.Message}"];
+            }
+
+            return false;
+        }, cancellationToken).ConfigureAwait(false);
+        SavePins(name, meta, pins);
+        return [.. statuses.Select(s =>
+        {
+            var problems = (s.Verified ? [] : new[] { $"{s.Status}: {s.Detail}" }).Concat(drift.GetValueOrDefault(s.Id, [])).ToImmutableArray();
+            return new InstanceVerification(s.Id, s.Role, s.Host, problems.IsEmpty, problems, s.Version);
+        })];
+    }
+
+    /// <summary>Runs a shell command once on every selected host; output grouped by host.</summary>
+    /// <exception cref="ClusterException">The cluster does not exist, or nothing matches the filter.</exception>
+    public async Task<ImmutableArray<ExecResult>> ExecAsync(string name, string command, bool sudo, InstanceFilter filter, Reach reach, CancellationToken cancellationToken)
+    {
+        var meta = store.Load(name);
+        var hosts = PlanningRules.Select(meta, filter).Select(i => i.ManageHost).Distinct().ToList();
+        var pins = new PinStore(meta.Tug.HostKeys);
+        await using var sessions = await OpenAsync(name, meta, pins, reach, hosts, cancellationToken).ConfigureAwait(false);
+        var results = await sessions.ForEachAsync(hosts, reach.Concurrency, async (host, remote, ct) =>
+        {
+            var r = await remote.RunAsync(command, new RunOptions(Sudo: sudo, Timeout: reach.WaitTimeout), ct).ConfigureAwait(false);
+            return new ExecResult(host, r.ExitCode, r.Stdout, r.Stderr, null);
+        }, (host, e) => new ExecResult(host, -1, string.Empty, string.Empty, e.Message), cancellationToken).ConfigureAwait(false);
+        SavePins(name, meta, pins);
+        var unreachable = sessions.Failures.Select(f => new ExecResult(f.Key, -1, string.Empty, string.Empty, $"{f.Value.Code}: {f.Value.Message}"));
+        return [.. results.Concat(unreachable).OrderBy(r => hosts.IndexOf(r.Host))];
+    }
+
+    /// <summary>Copies a local file to <paramref name="remotePath"/> on every selected host, checking its sha256 there.</summary>
+    /// <exception cref="ClusterException">The file or the cluster does not exist, or nothing matches the filter.</exception>
+    public async Task<OperationReport> PushAsync(string name, string localPath, string remotePath, InstanceFilter filter, Reach reach, CancellationToken cancellationToken)
+    {
+        if (!File.Exists(localPath))
+        {
+            throw new ClusterException(ClusterException.BadInput, $"Local file {localPath} does not exist.");
+        }
+
+        var meta = store.Load(name);
+        var hosts = PlanningRules.Select(meta, filter).Select(i => i.ManageHost).Distinct().ToList();
+        var sha = Hashes.Sha256File(localPath);
+        var pins = new PinStore(meta.Tug.HostKeys);
+        await using var sessions = await OpenAsync(name, meta, pins, reach, hosts, cancellationToken).ConfigureAwait(false);
+        var outcomes = await sessions.ForEachAsync(hosts, reach.Concurrency, async (host, remote, ct) =>
+        {
+            var stream = File.OpenRead(localPath);
+            await using (stream.ConfigureAwait(false))
+            {
+                await remote.UploadAsync(stream, remotePath, "0644", sudo: false, ct).ConfigureAwait(false);
+            }
+
+            var check = await remote.RunAsync(HostScripts.FileHashes([remotePath]), new RunOptions(), ct).ConfigureAwait(false);
+            var onHost = HostReply.Parse(check.Stdout).OfType<FileLine>().FirstOrDefault(f => f.Path == remotePath)?.Sha256 ?? string.Empty;
+            var ok = onHost == sha;
+            return new InstanceOutcome(host, "host", host, ok ? OutcomeStatus.Ok : OutcomeStatus.Failed, ok ? $"{remotePath} (sha256 {sha[..12]}… checked)" : $"sha256 on the host is {onHost}");
+        }, (host, e) => new InstanceOutcome(host, "host", host, OutcomeStatus.Failed, e.Message), cancellationToken).ConfigureAwait(false);
+        SavePins(name, meta, pins);
+        return new OperationReport("push", name, [.. outcomes, .. Unreachable(sessions.Failures)]);
+    }
+
+    /// <summary>Copies <paramref name="remotePath"/> from every selected host to <c>LOCAL/&lt;host&gt;/&lt;file name&gt;</c>.</summary>
+    /// <exception cref="ClusterException">The cluster does not exist, or nothing matches the filter.</exception>
+    public async Task<OperationReport> PullAsync(string name, string remotePath, string localDirectory, InstanceFilter filter, Reach reach, CancellationToken cancellationToken)
+    {
+        var meta = store.Load(name);
+        var hosts = PlanningRules.Select(meta, filter).Select(i => i.ManageHost).Distinct().ToList();
+        var pins = new PinStore(meta.Tug.HostKeys);
+        await using var sessions = await OpenAsync(name, meta, pins, reach, hosts, cancellationToken).ConfigureAwait(false);
+        var outcomes = await sessions.ForEachAsync(hosts, reach.Concurrency, async (host, remote, ct) =>
+        {
+            var target = Path.Combine(localDirectory, host, Path.GetFileName(remotePath.TrimEnd('/')));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            var stream = File.Create(target);
+            await using (stream.ConfigureAwait(false))
+            {
+                await remote.DownloadAsync(remotePath, stream, sudo: false, ct).ConfigureAwait(false);
+            }
+
+            return new InstanceOutcome(host, "host", host, OutcomeStatus.Ok, target);
+        }, (host, e) => new InstanceOutcome(host, "host", host, OutcomeStatus.Failed, e.Message), cancellationToken).ConfigureAwait(false);
+        SavePins(name, meta, pins);
+        return new OperationReport("pull", name, [.. outcomes, .. Unreachable(sessions.Failures)]);
+    }
+
+    /// <summary>Replaces a host's pinned key, after the operator checked it.</summary>
+    /// <exception cref="ClusterException">The cluster does not exist.</exception>
+    public void AcceptHostKey(string name, string endpointKey, string fingerprint)
+    {
+        var meta = store.Load(name);
+        store.Save(name, meta with { Tug = meta.Tug with { HostKeys = meta.Tug.HostKeys.SetItem(endpointKey, fingerprint) } });
+    }
+
+    /// <summary>Probes instances host by host (one round trip per host); unreachable hosts give Unreachable statuses.</summary>
+    private static async Task<ImmutableArray<InstanceStatus>> ProbeAsync(ClusterMeta meta, HostSessions sessions, ImmutableArray<InstanceSpec> instances, Reach reach, CancellationToken cancellationToken)
+    {
+        var results = await sessions.ForEachAsync(instances.Select(i => i.ManageHost), reach.Concurrency,
+            (host, remote, ct) => InstanceChecks.ProbeAsync(remote, meta, [.. instances.Where(i => i.ManageHost == host)], reach, ct),
+            (host, e) => [.. instances.Where(i => i.ManageHost == host).Select(i => InstanceChecks.Status(i, "Error", null, false, e.Message))], cancellationToken).ConfigureAwait(false);
+        var unreachable = instances.Where(i => sessions.Failures.ContainsKey(i.ManageHost))
+            .Select(i => InstanceChecks.Status(i, "Unreachable", null, false, sessions.Failures[i.ManageHost].Message));
+        return [.. results.SelectMany(r => r).Concat(unreachable).OrderBy(s => instances.IndexOf(instances.First(i => i.Id == s.Id)))];
+    }
+
+    private Task<HostSessions> OpenAsync(string name, ClusterMeta meta, PinStore pins, Reach reach, IReadOnlyCollection<string> only, CancellationToken cancellationToken) =>
+        HostSessions.OpenAsync(meta.Topology.Instances.GroupBy(i => i.ManageHost).Where(g => only.Contains(g.Key)).Select(g => (g.Key, g.First().SshPort)),
+            meta.User, new KeyFileCredential(store.KeyFile(name)), pins, reach, null, cancellationToken);
+
+    /// <summary>Host keys seen on first contact are kept with the cluster.</summary>
+    private void SavePins(string name, ClusterMeta meta, PinStore pins)
+    {
+        var learned = Execution.Executor.NewPins(pins.Snapshot(), meta);
+        if (!learned.IsEmpty)
+        {
+            store.Save(name, meta with { Tug = meta.Tug with { HostKeys = meta.Tug.HostKeys.SetItems(learned) } });
+        }
+    }
+
+    private static ImmutableArray<InstanceOutcome> Unreachable(IReadOnlyDictionary<string, RemoteException> failures) =>
+        [.. failures.Select(f => new InstanceOutcome(f.Key, "host", f.Key, f.Value.Code == RemoteException.HostKeyChanged ? OutcomeStatus.Failed : OutcomeStatus.Unreachable, $"{f.Value.Code}: {f.Value.Message}"))];
+}

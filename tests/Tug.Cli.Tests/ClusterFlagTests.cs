@@ -1,0 +1,117 @@
+// Copyright (c) Tug contributors. Licensed under the Apache License, Version 2.0.
+
+using System.Text.Json;
+using Tug.Core.Cluster;
+using Tug.Core.Topology;
+using Tug.Testing;
+
+namespace Tug.Cli.Tests;
+
+/// <summary>TiUP's global flags work on every <c>tug cluster</c> command; plans and progress come out as data.</summary>
+public sealed class ClusterFlagTests
+{
+    /// <summary>Every cluster command with the arguments it needs (the cluster's only host, 192.0.2.1, does not exist).</summary>
+    public static TheoryData<string[]> Commands => new()
+    {
+        { ["deploy", "c2", "v3.4.23", "topo.yaml", "--dry-run"] },
+        { ["start", "c1", "--dry-run"] },
+        { ["stop", "c1", "--dry-run"] },
+        { ["restart", "c1", "--dry-run"] },
+        { ["display", "c1"] },
+        { ["upgrade", "c1", "--component", "etcd=v3.5.16", "--dry-run"] },
+        { ["patch", "c1", "patch-file", "-R", "etcd", "--dry-run"] },
+        { ["scale-out", "c1", "topo.yaml", "--dry-run"] },
+        { ["scale-in", "c1", "-N", "192.0.2.1:2379", "--dry-run"] },
+        { ["replay", "c1"] },
+        { ["audit"] },
+        { ["verify", "c1"] },
+        { ["list"] },
+        { ["exec", "c1", "--command", "true"] },
+        { ["push", "c1", "patch-file", "/tmp/x"] },
+        { ["pull", "c1", "/tmp/x", "out"] },
+        { ["destroy", "c1", "--dry-run"] },
+        { ["accept-host-key", "c1", "192.0.2.1", "SHA256:abc"] },
+    };
+
+    [Theory]
+    [MemberData(nameof(Commands))]
+    public async Task Should_Accept_Every_Global_Flag_On_Every_Cluster_Command(string[] command)
+    {
+        foreach (var globals in new string[][] { ["-y"], ["--yes"], ["--format", "json"], ["-c", "2"], ["--concurrency", "2"], ["--ssh-timeout", "1"], ["--wait-timeout", "1"], ["--ssh", "builtin"], new[] { "-y", "--format", "json", "-c", "2", "--ssh-timeout", "1" } })
+        {
+            // Given a cluster whose host does not exist
+            using var dir = new TempDirectory();
+            var tug = Cluster(dir);
+
+            // When the command runs with the global flag, after its own arguments and before them
+            foreach (var args in new string[][] { ["cluster", .. command, .. globals], ["cluster", .. globals, .. command] })
+            {
+                var result = await tug.RunAsync(args);
+
+                // Then the flag is neither refused nor taken for an argument
+                var said = string.Join(' ', args);
+                Assert.DoesNotContain("Unrecognized command or argument", result.Stderr, StringComparison.Ordinal);
+                Assert.DoesNotContain("Required argument missing", result.Stderr, StringComparison.Ordinal);
+                Assert.DoesNotContain("operation -y", result.Stderr, StringComparison.Ordinal);
+                Assert.DoesNotContain("operation --yes", result.Stderr, StringComparison.Ordinal);
+                Assert.False(result.ExitCode == 70, $"{said}: {result}");
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Should_Print_A_Dry_Run_Plan_As_Json_And_Change_Nothing()
+    {
+        // Given
+        using var dir = new TempDirectory();
+        var tug = Cluster(dir);
+
+        // When
+        var result = await tug.RunAsync("cluster", "restart", "c1", "-R", "etcd", "--dry-run", "--format", "json");
+
+        // Then: one JSON document, the stop step before the start step, and no operation recorded
+        Assert.True(result.ExitCode == 0, result.ToString());
+        using var json = JsonDocument.Parse(result.Stdout);
+        var steps = json.RootElement.GetProperty("plan").GetProperty("steps").EnumerateArray()
+            .Select(s => $"{s.GetProperty("key").GetProperty("kind").GetString()} {s.GetProperty("key").GetProperty("subject").GetString()}").ToList();
+        Assert.Equal(["stop 192.0.2.1:2379", "start 192.0.2.1:2379"], steps);
+        Assert.True(json.RootElement.GetProperty("dryRun").GetBoolean());
+        Assert.False(Directory.Exists(Path.Combine(tug.Home, "clusters", "c1", "operations")));
+    }
+
+    [Fact]
+    public async Task Should_Write_Progress_As_Json_Lines_With_Format_Json()
+    {
+        // Given a cluster whose host does not answer
+        using var dir = new TempDirectory();
+        var tug = Cluster(dir);
+
+        // When
+        var result = await tug.RunAsync("cluster", "stop", "c1", "-R", "etcd", "-y", "--format", "json", "--ssh-timeout", "1");
+
+        // Then every progress line on stderr is one JSON object with its kind of event, and the report on stdout is JSON
+        Assert.Equal(1, result.ExitCode);
+        var events = result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l)).ToList();
+        var kinds = events.Select(e => e.RootElement.GetProperty("event").GetString()).ToList();
+        Assert.Contains("operation-started", kinds);
+        Assert.Contains("step-finished", kinds);
+        Assert.Equal("operation-finished", kinds[^1]);
+        var step = events.First(e => e.RootElement.GetProperty("event").GetString() == "step-finished").RootElement;
+        Assert.Equal("stop 192.0.2.1:2379", step.GetProperty("step").GetString());
+        Assert.Equal("unreachable", step.GetProperty("status").GetString());
+        Assert.True(step.GetProperty("seconds").GetDouble() >= 0);
+        using var report = JsonDocument.Parse(result.Stdout);
+        Assert.False(report.RootElement.GetProperty("ok").GetBoolean());
+    }
+
+    private static CliRunner Cluster(TempDirectory dir)
+    {
+        var tug = new CliRunner(dir.Path);
+        var store = new ClusterStore(Path.Combine(tug.Home, "clusters"), TimeProvider.System);
+        var topology = TopologyLoader.Parse("etcd_servers:\n  - host: 192.0.2.1\n", "t.yaml");
+        store.Save("c1", new ClusterMeta { User = "tidb", Version = "v3.4.23", Topology = topology });
+        File.WriteAllText(dir.Combine("topo.yaml"), "etcd_servers:\n  - host: 192.0.2.2\n");
+        File.WriteAllText(dir.Combine("patch-file"), "#!/bin/sh\n");
+        return tug;
+    }
+}
