@@ -68,29 +68,26 @@ def check(inventory, count, port, version):
     return 0 if not bad else 1
 
 
-# Tug's progress lines (stderr): "[control] timing: phase=stage seconds=4.8512", "[control] timing: phase=batch batch=1
-# seconds=2.2810", and one line per instance: "[10.0.0.1] timing 10.0.0.1:9100: batch=1 restart=1.1 switch=0.1 ...".
-TIMING = re.compile(r"\[(?P<host>[^\]]+)\] timing(?: (?P<instance>\S+))?: phase=(?P<phase>\S+)(?: batch=(?P<batch>\d+))? seconds=(?P<seconds>[0-9.]+)")
-INSTANCE_TIMING = re.compile(r"\[(?P<host>[^\]]+)\] timing (?P<instance>\S+): batch=(?P<batch>\d+)(?P<phases>(?: \w+=[0-9.]+)*)\s*$")
+def parse_timings(report):
+    """Tug's phase timings, from its JSON report's `timings` (fields of typed events, not text to scrape).
 
-
-def parse_timings(stderr):
+    The executor times "connect", each wave as phase "batch" (wave 0 is the staging of every host, reported here as the
+    global phase "stage"), each instance's restart/switch/health/verify within its batch, and "total"."""
     timings = []
-    for line in open(stderr):
-        if m := TIMING.search(line):
-            timings.append({"phase": m["phase"], "batch": int(m["batch"]) if m["batch"] else None, "instance": m["instance"], "seconds": float(m["seconds"])})
-        elif m := INSTANCE_TIMING.search(line):
-            for phase, seconds in re.findall(r"(\w+)=([0-9.]+)", m["phases"]):
-                timings.append({"phase": phase, "batch": int(m["batch"]), "instance": m["instance"], "seconds": float(seconds)})
+    for t in (report or {}).get("timings", []):
+        phase, batch, instance, seconds = t.get("phase"), t.get("batch"), t.get("instance"), float(t.get("seconds", 0))
+        if phase == "batch" and batch == 0:
+            phase, batch = "stage", None
+        timings.append({"phase": phase, "batch": batch, "instance": instance, "seconds": seconds})
     return timings
 
 
 def tug_run(out, stdout, stderr, wall, exit_code, meta_json):
-    """Tug's report (stdout; the plan lines before the JSON are skipped) and its timings (stderr progress lines)."""
+    """Tug's report (stdout, pure JSON with --format json) and the phase timings it carries."""
     text = open(stdout).read()
     start = text.find("\n{")
     report = json.loads(text[start + 1:] if start >= 0 else text) if "{" in text else None
-    timings = parse_timings(stderr)
+    timings = parse_timings(report)
     wall = float(wall)
     glob = {t["phase"]: t["seconds"] for t in timings if t["batch"] is None and t["instance"] is None}
     batches = sorted({t["batch"] for t in timings if t["batch"] is not None})

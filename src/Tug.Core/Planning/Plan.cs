@@ -7,6 +7,7 @@ using Tug.Core.Topology;
 namespace Tug.Core.Planning;
 
 /// <summary>What a step does; each kind has one handler in <c>Execution/Steps</c> that acts, gates and probes it.</summary>
+[JsonConverter(typeof(StepKindJsonConverter))]
 public enum StepKind
 {
     /// <summary>Prepare a host as the preparing login: the deploy user, its sudo rule, the cluster's key.</summary>
@@ -81,6 +82,16 @@ public static class StepKinds
 
     /// <summary>The kind named <paramref name="name"/>, or null.</summary>
     public static StepKind? Parse(string name) => Names.FirstOrDefault(p => p.Value == name) is { Value: not null } found ? found.Key : null;
+}
+
+/// <summary>Writes a step kind by its journal name (<c>init</c>, <c>member-join</c>), so plan.json, --dry-run and the journal agree.</summary>
+public sealed class StepKindJsonConverter : JsonConverter<StepKind>
+{
+    public override StepKind Read(ref System.Text.Json.Utf8JsonReader reader, Type typeToConvert, System.Text.Json.JsonSerializerOptions options) =>
+        StepKinds.Parse(reader.GetString() ?? string.Empty) ?? throw new System.Text.Json.JsonException($"'{reader.GetString()}' is not a step kind.");
+
+    public override void Write(System.Text.Json.Utf8JsonWriter writer, StepKind value, System.Text.Json.JsonSerializerOptions options) =>
+        writer.WriteStringValue(StepKinds.Name(value));
 }
 
 /// <summary>A step's stable identity within its plan: its kind and its subject (an instance ID or a host).</summary>

@@ -12,12 +12,20 @@ namespace Tug.Core.Execution.Steps;
 /// <summary>Prepares a host as the preparing login: the deploy user, its sudo rule and the cluster's key.</summary>
 public sealed class InitHostStep : StepHandler
 {
+    // Hosts are prepared in parallel; the cluster's key is made once.
+    private readonly Lock _keyGate = new();
+
     public override StepKind Kind => StepKind.InitHost;
 
     public override async Task<StepResult> ActAsync(StepContext context, Step step, CancellationToken cancellationToken)
     {
         var meta = context.TargetMeta;
-        var publicKey = SshKeys.EnsureKeyPair(context.Store.SshDirectory(context.Plan.Cluster), $"tug-cluster-{context.Plan.Cluster}");
+        string publicKey;
+        lock (_keyGate)
+        {
+            publicKey = SshKeys.EnsureKeyPair(context.Store.SshDirectory(context.Plan.Cluster), $"tug-cluster-{context.Plan.Cluster}");
+        }
+
         var group = meta.Topology.Global.Group.Length > 0 ? meta.Topology.Global.Group : meta.User;
         context.Note(step.Host, null, "init", $"preparing user {meta.User}");
         var remote = await context.HostAsync(step, cancellationToken).ConfigureAwait(false);
