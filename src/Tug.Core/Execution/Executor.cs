@@ -99,6 +99,12 @@ public sealed class Executor(ClusterStore store, AuditLog audit, IEnumerable<Ste
 
         if (resume is null)
         {
+            // Refuse a stale plan before --force closes an interrupted operation: a refused run changes nothing.
+            if (MetaRevision(store, plan.Cluster) != plan.BasedOn)
+            {
+                throw new ClusterException(ClusterException.BadInput, $"Cluster '{plan.Cluster}' changed after this {plan.Operation} was planned.", "Run the command again: it plans from the cluster as it is now.");
+            }
+
             if (OperationJournal.Interrupted(directory) is { } interrupted)
             {
                 if (!options.Force)
@@ -112,11 +118,6 @@ public sealed class Executor(ClusterStore store, AuditLog audit, IEnumerable<Ste
                 }
 
                 progress?.Report(new Warning($"operation {interrupted.Id} (`{interrupted.Header.Operation}`) was interrupted; --force starts anyway and marks it failed (`tug cluster replay {plan.Cluster} {interrupted.Id}` can still resume it)"));
-            }
-
-            if (MetaRevision(store, plan.Cluster) != plan.BasedOn)
-            {
-                throw new ClusterException(ClusterException.BadInput, $"Cluster '{plan.Cluster}' changed after this {plan.Operation} was planned.", "Run the command again: it plans from the cluster as it is now.");
             }
         }
 
