@@ -194,6 +194,10 @@ public sealed class Executor(ClusterStore store, AuditLog audit, IEnumerable<Ste
             .GroupBy(s => s.Host).Select(g => (Host: g.Key, g.First().Login)).ToList();
         var failures = await sessions.OpenAsync(firstLogins, cancellationToken).ConfigureAwait(false);
         Phase("connect", connectStarted);
+
+        // Keep the keys pinned on first contact at once: steps are about to trust them, and a run that is cancelled
+        // or dies would otherwise leave them unpinned, so its replay would accept any key again.
+        KeepPins();
         if (failures.Count > 0 && plan.RequireAllHosts)
         {
             return new OperationReport(plan.Operation, plan.Cluster, [.. plan.Steps.Select(s => failures.TryGetValue(s.Host, out var e)
@@ -244,13 +248,17 @@ public sealed class Executor(ClusterStore store, AuditLog audit, IEnumerable<Ste
             stopped = failedSteps > 0 && !plan.ContinueOnFailure;
         }
 
-        // Host keys seen on first contact are kept with the cluster.
-        if (state.Saved && !pins.Snapshot().SequenceEqual(state.Meta.Tug.HostKeys))
-        {
-            state.Update(m => m with { Tug = m.Tug with { HostKeys = pins.Snapshot() } });
-        }
-
+        // Host keys seen on first contact later in the run (another login) are kept with the cluster too.
+        KeepPins();
         return new OperationReport(plan.Operation, plan.Cluster, [.. plan.Steps.Select(s => outcomes[s.Key])]) { Timings = [.. timings] };
+
+        void KeepPins()
+        {
+            if (state.Saved && !pins.Snapshot().SequenceEqual(state.Meta.Tug.HostKeys))
+            {
+                state.Update(m => m with { Tug = m.Tug with { HostKeys = pins.Snapshot() } });
+            }
+        }
 
         void Phase(string name, long started)
         {

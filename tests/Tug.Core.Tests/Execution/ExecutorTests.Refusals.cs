@@ -205,6 +205,36 @@ public sealed partial class ExecutorTests
         }
 
         [Fact]
+        public async Task Should_Keep_The_Host_Keys_It_Already_Trusted()
+        {
+            // Given
+            using var f = new ExecutorFixture();
+
+            // When
+            await CancelledAsync(f);
+
+            // Then
+            Assert.Equal(FakeRemoteConnector.FingerprintOf(H1), f.Store.Load(Prod).Tug.HostKeys.GetValueOrDefault("10.0.0.1:22"));
+        }
+
+        [Fact]
+        public async Task Should_Refuse_A_Changed_Host_Key_When_Replayed()
+        {
+            // Given
+            using var f = new ExecutorFixture();
+            await CancelledAsync(f);
+            f.Connector.PresentKey(H1, "SHA256:someone-in-the-middle");
+
+            // When
+            var report = await f.ReplayAsync(cancellationToken: TestContext.Current.CancellationToken);
+
+            // Then
+            Assert.False(report.Ok);
+            Assert.All(report.Outcomes, o => Assert.NotEqual(OutcomeStatus.Ok, o.Status));
+            Assert.Equal(1, f[StepKind.Start].Count("act"));
+        }
+
+        [Fact]
         public async Task Should_Resume_It_When_Replayed()
         {
             // Given
