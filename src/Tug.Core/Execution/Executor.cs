@@ -105,6 +105,12 @@ public sealed class Executor(ClusterStore store, AuditLog audit, IEnumerable<Ste
 
         if (resume is null)
         {
+            // Refuse a stale plan before --force closes an interrupted operation: a refused run changes nothing.
+            if (MetaRevision(store, plan.Cluster) != plan.BasedOn)
+            {
+                throw new ClusterException(ClusterException.BadInput, $"Cluster '{plan.Cluster}' changed after this {plan.Operation} was planned.", "Run the command again: it plans from the cluster as it is now.");
+            }
+
             if (OperationJournal.Interrupted(directory) is { } interrupted)
             {
                 if (!options.Force)
@@ -118,11 +124,6 @@ public sealed class Executor(ClusterStore store, AuditLog audit, IEnumerable<Ste
                 }
 
                 progress?.Report(new Warning($"operation {interrupted.Id} (`{interrupted.Header.Operation}`) was interrupted; --force starts anyway and marks it failed (`tug cluster replay {plan.Cluster} {interrupted.Id}` can still resume it)"));
-            }
-
-            if (MetaRevision(store, plan.Cluster) != plan.BasedOn)
-            {
-                throw new ClusterException(ClusterException.BadInput, $"Cluster '{plan.Cluster}' changed after this {plan.Operation} was planned.", "Run the command again: it plans from the cluster as it is now.");
             }
         }
 
@@ -205,6 +206,10 @@ public sealed class Executor(ClusterStore store, AuditLog audit, IEnumerable<Ste
             .GroupBy(s => s.Host).Select(g => (Host: g.Key, g.First().Login)).ToList();
         var failures = await sessions.OpenAsync(firstLogins, cancellationToken).ConfigureAwait(false);
         Phase("connect", connectStarted);
+
+        // Keep the keys pinned on first contact at once: steps are about to trust them, and a run that is cancelled
+        // or dies would otherwise leave them unpinned, so its replay would accept any key again.
+        KeepPins();
         if (failures.Count > 0 && plan.RequireAllHosts)
         {
             return new OperationReport(plan.Operation, plan.Cluster, [.. plan.Steps.Select(s => failures.TryGetValue(s.Host, out var e)
@@ -255,14 +260,19 @@ public sealed class Executor(ClusterStore store, AuditLog audit, IEnumerable<Ste
             stopped = failedSteps > 0 && !plan.ContinueOnFailure;
         }
 
-        // Host keys seen on first contact are kept with the cluster.
-        var learned = NewPins(pins.Snapshot(), state.Meta);
-        if (state.Saved && !learned.IsEmpty)
-        {
-            state.Update(m => m with { Tug = m.Tug with { HostKeys = m.Tug.HostKeys.SetItems(learned) } });
-        }
-
+        // Host keys seen on first contact later in the run (another login) are kept with the cluster too.
+        KeepPins();
         return new OperationReport(plan.Operation, plan.Cluster, [.. plan.Steps.Select(s => outcomes[s.Key])]) { Timings = [.. timings] };
+
+        void KeepPins()
+        {
+            // Only keys of hosts the cluster still has and does not know yet: a scale-in's removed hosts stay forgotten.
+            var learned = NewPins(pins.Snapshot(), state.Meta);
+            if (state.Saved && !learned.IsEmpty)
+            {
+                state.Update(m => m with { Tug = m.Tug with { HostKeys = m.Tug.HostKeys.SetItems(learned) } });
+            }
+        }
 
         void Phase(string name, long started)
         {

@@ -50,6 +50,9 @@ public sealed class Failpoints
 
     public Failpoints(ImmutableArray<Failpoint> armed) => _armed = armed;
 
+    /// <summary>The failpoints armed, in the order given.</summary>
+    public ImmutableArray<Failpoint> Armed => _armed;
+
     /// <summary>No failpoint armed.</summary>
     public static Failpoints None { get; } = new([]);
 
