@@ -224,7 +224,7 @@ public sealed class Executor(ClusterStore store, AuditLog audit, IEnumerable<Ste
             {
                 foreach (var step in wave)
                 {
-                    outcomes[step.Key] = Outcome(step, new StepResult(OutcomeStatus.Skipped, "not run: the operation stopped at an earlier failure"));
+                    outcomes[step.Key] = Outcome(step, new StepResult(OutcomeStatus.Skipped, $"not touched{(Handler(step).Untouched(step) is { Length: > 0 } left ? ", " + left : string.Empty)}: the operation stopped at an earlier failure"));
                 }
 
                 continue;
@@ -239,7 +239,7 @@ public sealed class Executor(ClusterStore store, AuditLog audit, IEnumerable<Ste
                 {
                     if (failed)
                     {
-                        outcomes[step.Key] = Outcome(step, new StepResult(OutcomeStatus.Skipped, "not run: an earlier step on this host failed"));
+                        outcomes[step.Key] = Outcome(step, new StepResult(OutcomeStatus.Skipped, $"not touched{(Handler(step).Untouched(step) is { Length: > 0 } left ? ", " + left : string.Empty)}: an earlier step on this host failed"));
                         continue;
                     }
 

@@ -39,6 +39,9 @@ public abstract class StepHandler
     /// </summary>
     public virtual bool ReprobeWhenDone => false;
 
+    /// <summary>What a step that was not run leaves as it is, for people (<c>still v1.9.0</c>); empty by default.</summary>
+    public virtual string Untouched(Step step) => string.Empty;
+
     /// <summary>The action: what changes the host.</summary>
     public abstract Task<StepResult> ActAsync(StepContext context, Step step, CancellationToken cancellationToken);
 

@@ -27,7 +27,7 @@ public sealed partial class ExecutorTests
             // Then
             Assert.False(report.Ok);
             Assert.Equal([OutcomeStatus.Ok, OutcomeStatus.Failed, OutcomeStatus.Skipped, OutcomeStatus.Skipped], report.Outcomes.Select(o => o.Status));
-            Assert.Equal("not run: the operation stopped at an earlier failure", report.Outcomes[2].Message);
+            Assert.Equal("not touched: the operation stopped at an earlier failure", report.Outcomes[2].Message);
             Assert.Equal(0, f[StepKind.Start].Count("act"));
             var record = f.Journal(report.Id!);
             Assert.Equal(OperationStatus.Failed, record.Status);
@@ -71,7 +71,7 @@ public sealed partial class ExecutorTests
 
             // Then
             Assert.Equal([OutcomeStatus.Failed, OutcomeStatus.Skipped, OutcomeStatus.Ok, OutcomeStatus.Ok], report.Outcomes.Select(o => o.Status));
-            Assert.Equal("not run: an earlier step on this host failed", report.Outcomes[1].Message);
+            Assert.Equal("not touched: an earlier step on this host failed", report.Outcomes[1].Message);
             Assert.Equal(0, f[StepKind.Stop].Count("act", sameHost));
             Assert.Equal(1, f[StepKind.Stop].Count("act", otherHost));
             Assert.Empty(StatesOf(f.Journal(report.Id!), sameHost));

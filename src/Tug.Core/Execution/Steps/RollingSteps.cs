@@ -88,6 +88,8 @@ public sealed class SwitchStep(InstanceChecks checks, TimeProvider time) : StepH
     /// <summary>A switch's effect must hold at the plan's end: a done one is probed again on a resume.</summary>
     public override bool ReprobeWhenDone => true;
 
+    public override string Untouched(Step step) => $"still {((SwitchInputs)step.Inputs).From}";
+
     public override async Task<StepResult> ActAsync(StepContext context, Step step, CancellationToken cancellationToken)
     {
         var inputs = (SwitchInputs)step.Inputs;
