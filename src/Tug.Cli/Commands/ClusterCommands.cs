@@ -172,7 +172,7 @@ public sealed partial class ClusterCommands(
 
         if (!File.Exists(Resolve(package)))
         {
-            throw new ClusterException(ClusterException.BadInput, $"Patch file {Resolve(package)} does not exist.", "Give a tarball holding the executable, or the executable itself.");
+            throw ClusterException.PatchFileMissing(Resolve(package));
         }
 
         var request = new PatchRequest(args.Name, Resolve(package), args.Filter, batch);
