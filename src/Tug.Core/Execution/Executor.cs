@@ -94,8 +94,8 @@ public sealed class Executor(ClusterStore store, AuditLog audit, IEnumerable<Ste
     {
         var directory = store.Directory(plan.Cluster);
         Directory.CreateDirectory(directory);
-        var args = AuditLog.Redact(resume?.Header.Args ?? options.CommandLine, switches: ["--password"]);
-        var command = "tug " + string.Join(' ', args.Select(a => a.Length == 0 || a.Any(char.IsWhiteSpace) ? $"'{a}'" : a));
+        var args = AuditLog.Redact(resume?.Header.Args ?? options.CommandLine, AuditLog.TugSwitches);
+        var command = AuditLog.CommandText(args);
         var id = resume?.Id ?? OperationId.New(time);
         using var held = new LockRelease(ClusterLock.Acquire(directory, LockHolder.ForThisProcess(id, command, time)));
         if (held.Lock.Stale is { } stale)
