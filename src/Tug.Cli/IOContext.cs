@@ -2,12 +2,15 @@
 
 namespace Tug.Cli;
 
-/// <summary>The process's standard streams. stdout carries results only; logs, progress and errors go to stderr.</summary>
-public sealed record IOContext(TextWriter Out, TextWriter Error, TextReader In, bool OutputRedirected, bool InputRedirected)
+/// <summary>
+/// The process's standard streams. stdout carries results only; logs, progress and errors go to stderr. Progress is
+/// drawn live only when <paramref name="ErrorRedirected"/> is false (stderr is a terminal).
+/// </summary>
+public sealed record IOContext(TextWriter Out, TextWriter Error, TextReader In, bool OutputRedirected, bool InputRedirected, bool ErrorRedirected = true)
 {
     /// <summary>The real console.</summary>
     public static IOContext FromConsole() =>
-        new(Console.Out, Console.Error, Console.In, Console.IsOutputRedirected, Console.IsInputRedirected);
+        new(Console.Out, Console.Error, Console.In, Console.IsOutputRedirected, Console.IsInputRedirected, Console.IsErrorRedirected);
 }
 
 /// <summary>Environment variables and the current directory, behind a seam for tests.</summary>

@@ -6,13 +6,14 @@ using Tug.Cli.Commands;
 using Tug.Cli.Rendering;
 using Tug.Core.Execution;
 using Tug.Core.Cluster;
-using Tug.Core.Remote;
-using Tug.Core.Topology;
 using Tug.Mirror;
 
 namespace Tug.Cli;
 
-/// <summary>The <c>tug</c> command: parses, composes services once, runs one verb, maps failures to exit codes.</summary>
+/// <summary>
+/// The <c>tug</c> command: parses, composes services once, runs one verb, maps failures to exit codes: an expected
+/// failure (<see cref="TugException"/>) prints itself and exits with its own code; anything else is a bug.
+/// </summary>
 public sealed class Program(IOContext io, Action<IServiceCollection>? overrides = null)
 {
     public static async Task<int> Main(string[] args)
@@ -48,29 +49,10 @@ public sealed class Program(IOContext io, Action<IServiceCollection>? overrides 
         {
             return await parse.InvokeAsync(new InvocationConfiguration { Output = io.Out, Error = io.Error, EnableDefaultExceptionHandler = false }, cancellationToken);
         }
-        catch (MirrorException e)
+        catch (TugException e)
         {
-            renderer.Error(e.Code, e.Message, e.File, e.Hint);
-            return MirrorException.DefaultExitCode;
-        }
-        catch (TopologyException e)
-        {
-            foreach (var diagnostic in e.Diagnostics)
-            {
-                io.Error.WriteLine(diagnostic.Render());
-            }
-
-            return TopologyException.DefaultExitCode;
-        }
-        catch (ClusterException e)
-        {
-            renderer.Error(e.Code, e.Message, null, e.Hint);
-            return ExitCodes.BadInput;
-        }
-        catch (RemoteException e)
-        {
-            renderer.Error(e.Code, e.Message, e.Host.Length > 0 ? e.Host : null, e.Hint);
-            return ExitCodes.Failure;
+            renderer.Error(e);
+            return e.ExitCode;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

@@ -44,19 +44,10 @@ public sealed class Renderer(IOContext io, TugHome home, TimeProvider time)
     }
 
     /// <summary>An error on stderr: <c>error[CODE]: sentence</c>, the file concerned, and what to do.</summary>
-    public void Error(string code, string message, string? file, string? hint)
-    {
-        io.Error.WriteLine($"error[{code}]: {message}");
-        if (file is not null && !message.Contains(file, StringComparison.Ordinal))
-        {
-            io.Error.WriteLine($"  --> {file}");
-        }
+    public void Error(string code, string message, string? file, string? hint) => Lines(TugException.Lines(code, message, file, hint));
 
-        if (hint is not null)
-        {
-            io.Error.WriteLine($"  hint: {hint}");
-        }
-    }
+    /// <summary>An expected failure on stderr, as the error renders itself (a topology error lists every problem).</summary>
+    public void Error(TugException e) => Lines(e.Render());
 
     /// <summary>Progress reports go to stderr, one line each.</summary>
     public IProgress<string> Progress() => new SyncProgress(line => io.Error.WriteLine($"  {line}"));
@@ -75,6 +66,14 @@ public sealed class Renderer(IOContext io, TugHome home, TimeProvider time)
         catch (IOException)
         {
             return "(no log: " + directory + " is not writable)";
+        }
+    }
+
+    private void Lines(IEnumerable<string> lines)
+    {
+        foreach (var line in lines)
+        {
+            io.Error.WriteLine(line);
         }
     }
 

@@ -3,17 +3,11 @@
 namespace Tug.Mirror;
 
 /// <summary>An expected failure of a mirror operation, with a stable code, the file concerned and what to do.</summary>
-public sealed class MirrorException : Exception
+public sealed class MirrorException : TugException
 {
-    /// <summary>Exit status for mirror failures (bad input, broken or untrusted mirror).</summary>
-    public const int DefaultExitCode = 2;
-
     public MirrorException(string code, string message, string? file = null, string? hint = null, Exception? inner = null)
-        : base(message, inner)
+        : base(code, message, hint, file, inner)
     {
-        Code = code;
-        File = file;
-        Hint = hint;
     }
 
     public MirrorException()
@@ -31,14 +25,8 @@ public sealed class MirrorException : Exception
     {
     }
 
-    /// <summary>Stable error code, e.g. <c>E2101</c>.</summary>
-    public string Code { get; }
-
-    /// <summary>The manifest, tarball or key file concerned, when there is one.</summary>
-    public string? File { get; }
-
-    /// <summary>What the operator should do about it.</summary>
-    public string? Hint { get; }
+    /// <summary>Refused: bad input, or a broken or untrusted mirror.</summary>
+    public override int ExitCode => ExitCodes.BadInput;
 
     /// <summary>Builds a failure from a verification finding.</summary>
     public static MirrorException From(MirrorFinding finding) =>

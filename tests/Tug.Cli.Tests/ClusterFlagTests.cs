@@ -104,6 +104,39 @@ public sealed class ClusterFlagTests
         Assert.False(report.RootElement.GetProperty("ok").GetBoolean());
     }
 
+    [Fact]
+    public async Task Should_Audit_Exec_And_Push_With_Their_Outcome_In_The_Hash_Chain()
+    {
+        // Given a cluster whose only host does not exist
+        using var dir = new TempDirectory();
+        var tug = Cluster(dir);
+
+        // When an ad-hoc command and a push run against it (and fail: nothing answers)
+        var exec = await tug.RunAsync("cluster", "exec", "c1", "--command", "uptime -p", "--ssh-timeout", "1");
+        var push = await tug.RunAsync("cluster", "push", "c1", "patch-file", "/tmp/x", "--ssh-timeout", "1");
+        Assert.True(exec.ExitCode == 1, exec.ToString());
+        Assert.True(push.ExitCode == 1, push.ToString());
+
+        // Then `tug cluster audit` lists both, failed with exit 1, the command line as typed
+        var list = await tug.SucceedAsync("cluster", "audit");
+        var execRow = Assert.Single(list.Stdout.Split('\n'), l => l.Contains("tug cluster exec c1 --command 'uptime -p' --ssh-timeout 1", StringComparison.Ordinal));
+        Assert.Matches(@"\bfailed\b.*\b1\b", execRow);
+        var pushRow = Assert.Single(list.Stdout.Split('\n'), l => l.Contains("tug cluster push c1 patch-file /tmp/x --ssh-timeout 1", StringComparison.Ordinal));
+        Assert.Matches(@"\bfailed\b.*\b1\b", pushRow);
+
+        // ... one operation shows its outcome, exit code and which host failed
+        using var json = JsonDocument.Parse((await tug.SucceedAsync("cluster", "audit", "--format", "json")).Stdout);
+        var id = json.RootElement.GetProperty("operations").EnumerateArray()
+            .Single(o => o.GetProperty("command").GetString()!.StartsWith("tug cluster exec", StringComparison.Ordinal)).GetProperty("id").GetString()!;
+        var shown = await tug.SucceedAsync("cluster", "audit", id);
+        Assert.Contains($"{id}  c1  failed (exit 1)", shown.Stdout, StringComparison.Ordinal);
+        Assert.Contains("result: failed on 1 of 1: 192.0.2.1", shown.Stdout, StringComparison.Ordinal);
+
+        // ... and the chain of four records (a start and an end each) verifies
+        var verify = await tug.SucceedAsync("cluster", "audit", "--verify");
+        Assert.Contains("4 record(s), hash chain verified", verify.Stdout, StringComparison.Ordinal);
+    }
+
     private static CliRunner Cluster(TempDirectory dir)
     {
         var tug = new CliRunner(dir.Path);

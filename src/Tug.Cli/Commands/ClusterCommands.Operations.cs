@@ -68,7 +68,13 @@ public sealed partial class ClusterCommands
         }
 
         var options = new ExecutionOptions(globals.Reach(), commandLine.Args, m.Force) { PreparingCredential = preparing };
-        return Report(await executor.RunAsync(plan, options, progress.For(globals.Format), cancellationToken), globals.Format);
+        OperationReport report;
+        using (var sink = progress.For(globals.Format))
+        {
+            report = await executor.RunAsync(plan, options, sink, cancellationToken);
+        }
+
+        return Report(report, globals.Format);
     }
 
     /// <summary>Resumes an interrupted or failed operation from its stored plan: every step an earlier run recorded is probed on its host before anything is done again.</summary>
@@ -94,7 +100,13 @@ public sealed partial class ClusterCommands
             PreparingUser = args.User,
             PreparingCredential = args.User is null && args.Identity is null && !args.Password ? null : ReadCredential(args.Password, args.Identity),
         };
-        return Report(await executor.ReplayAsync(args.Name, record, options, progress.For(args.Globals.Format), cancellationToken), args.Globals.Format);
+        OperationReport report;
+        using (var sink = progress.For(args.Globals.Format))
+        {
+            report = await executor.ReplayAsync(args.Name, record, options, sink, cancellationToken);
+        }
+
+        return Report(report, args.Globals.Format);
     }
 
     /// <summary>Lists audited operations, shows one, or verifies the hash chain.</summary>

@@ -172,7 +172,7 @@ public sealed partial class ClusterCommands(
 
         if (!File.Exists(Resolve(package)))
         {
-            throw new ClusterException(ClusterException.BadInput, $"Patch file {Resolve(package)} does not exist.", "Give a tarball holding the executable, or the executable itself.");
+            throw ClusterException.PatchFileMissing(Resolve(package));
         }
 
         var request = new PatchRequest(args.Name, Resolve(package), args.Filter, batch);
@@ -258,7 +258,7 @@ public sealed partial class ClusterCommands(
 
     public async Task<int> ExecAsync(ExecArguments args, CancellationToken cancellationToken)
     {
-        var results = await inspector.ExecAsync(args.Select.Name, args.Command, args.Sudo, args.Select.Filter, args.Select.Globals.Reach(), cancellationToken);
+        var results = await inspector.ExecAsync(args.Select.Name, args.Command, args.Sudo, args.Select.Filter, args.Select.Globals.Reach(), commandLine.Args, cancellationToken);
         if (args.Select.Globals.Format == "json")
         {
             output.Json(results.Select(r => new { r.Host, r.ExitCode, r.Stdout, r.Stderr, r.Error }));
@@ -292,10 +292,10 @@ public sealed partial class ClusterCommands(
     }
 
     public async Task<int> PushAsync(TransferArguments args, CancellationToken cancellationToken) =>
-        Report(await inspector.PushAsync(args.Select.Name, Resolve(args.Source), args.Destination, args.Select.Filter, args.Select.Globals.Reach(), cancellationToken), args.Select.Globals.Format);
+        Report(await inspector.PushAsync(args.Select.Name, Resolve(args.Source), args.Destination, args.Select.Filter, args.Select.Globals.Reach(), commandLine.Args, cancellationToken), args.Select.Globals.Format);
 
     public async Task<int> PullAsync(TransferArguments args, CancellationToken cancellationToken) =>
-        Report(await inspector.PullAsync(args.Select.Name, args.Source, Resolve(args.Destination), args.Select.Filter, args.Select.Globals.Reach(), cancellationToken), args.Select.Globals.Format);
+        Report(await inspector.PullAsync(args.Select.Name, args.Source, Resolve(args.Destination), args.Select.Filter, args.Select.Globals.Reach(), commandLine.Args, cancellationToken), args.Select.Globals.Format);
 
     public int AcceptHostKey(string name, string endpoint, string fingerprint)
     {

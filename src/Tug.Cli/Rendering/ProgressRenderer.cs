@@ -2,6 +2,7 @@
 
 using System.Globalization;
 using System.Text.Json;
+using Spectre.Console;
 using Tug.Core.Cluster;
 using Tug.Core.Execution;
 using Tug.Core.Planning;
@@ -10,16 +11,35 @@ namespace Tug.Cli.Rendering;
 
 /// <summary>
 /// Renders the executor's typed progress on stderr: JSON lines with <c>--format json</c> (each event with its
-/// <c>event</c> kind and the time it was seen), plain lines otherwise. Events arrive from several hosts at once; each is
-/// written whole.
+/// <c>event</c> kind and the time it was seen); a live table (<see cref="LiveProgress"/>) when stderr is a terminal
+/// that understands ANSI; plain lines otherwise (redirected, as in tests and CI). Events arrive from several hosts at
+/// once; each line is written whole.
 /// </summary>
 public sealed class ProgressRenderer(IOContext io, TimeProvider time)
 {
     private static readonly JsonSerializerOptions LineOptions = new(PlanJson.Options) { WriteIndented = false };
     private readonly Lock _gate = new();
 
-    /// <summary>A sink for one command's progress.</summary>
-    public IProgress<ProgressEvent> For(string format) => new Sink(this, format == "json");
+    /// <summary>A sink for one command's progress; dispose it when the operation ends, before the report is written.</summary>
+    public IProgressSink For(string format)
+    {
+        if (format != "json" && !io.ErrorRedirected)
+        {
+            var console = AnsiConsole.Create(new AnsiConsoleSettings
+            {
+                Out = new AnsiConsoleOutput(io.Error),
+                Ansi = AnsiSupport.Detect,
+                ColorSystem = ColorSystemSupport.Detect,
+                Interactive = InteractionSupport.Yes,
+            });
+            if (console.Profile.Capabilities.Ansi)
+            {
+                return new LiveProgress(console, time);
+            }
+        }
+
+        return new Sink(this, format == "json");
+    }
 
     private void Write(ProgressEvent e, bool json)
     {
@@ -65,8 +85,12 @@ public sealed class ProgressRenderer(IOContext io, TimeProvider time)
         _ => null,
     };
 
-    private sealed class Sink(ProgressRenderer renderer, bool json) : IProgress<ProgressEvent>
+    private sealed class Sink(ProgressRenderer renderer, bool json) : IProgressSink
     {
         public void Report(ProgressEvent value) => renderer.Write(value, json);
+
+        public void Dispose()
+        {
+        }
     }
 }

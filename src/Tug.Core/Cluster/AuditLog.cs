@@ -390,6 +390,16 @@ public sealed class AuditLog(string directory, TimeProvider time)
         return new AuditVerification(records, problems.ToImmutable());
     }
 
+    /// <summary>Tug's secret-named flags that take no value (<c>--password</c> only says "read the password from stdin").</summary>
+    public static readonly ImmutableArray<string> TugSwitches = ["--password"];
+
+    /// <summary>
+    /// The command text an audit record carries: <c>tug</c> and the arguments (already redacted with
+    /// <see cref="Redact"/>), each quoted when it is empty or holds whitespace.
+    /// </summary>
+    public static string CommandText(IEnumerable<string> redactedArgs) =>
+        "tug " + string.Join(' ', redactedArgs.Select(a => a.Length == 0 || a.Any(char.IsWhiteSpace) ? $"'{a}'" : a));
+
     /// <summary>
     /// Replaces secret values in a command line with <c>***</c> before it is journaled or audited: the value after a
     /// long flag whose name contains password, passwd, passphrase, secret or token (<c>--password VALUE</c>,

@@ -6,45 +6,6 @@ using Tug.Core.Topology;
 
 namespace Tug.Core.Cluster;
 
-/// <summary>An expected failure of a cluster operation, with a stable code and what to do.</summary>
-public sealed class ClusterException : Exception
-{
-    public ClusterException(string code, string message, string? hint = null, Exception? inner = null)
-        : base(message, inner)
-    {
-        Code = code;
-        Hint = hint;
-    }
-
-    public ClusterException()
-        : this("E4000", "cluster error")
-    {
-    }
-
-    public ClusterException(string message)
-        : this("E4000", message)
-    {
-    }
-
-    public ClusterException(string message, Exception innerException)
-        : this("E4000", message, inner: innerException)
-    {
-    }
-
-    public string Code { get; }
-
-    public string? Hint { get; }
-
-    public const string NotFound = "E4001";
-    public const string Exists = "E4002";
-    public const string BadInput = "E4003";
-    public const string Aborted = "E4004";
-    public const string PackageMissing = "E4005";
-    public const string Locked = "E4006";
-    public const string Interrupted = "E4007";
-    public const string AuditBroken = "E4008";
-}
-
 /// <summary>
 /// Where a cluster's state lives on the control machine: <c>$TUG_HOME/clusters/NAME/</c> with <c>meta.yaml</c>
 /// (TiUP's shape plus Tug's pins), <c>ssh/id_rsa</c> (the cluster's key, 0600) and <c>backup/</c>.
@@ -73,8 +34,7 @@ public sealed class ClusterStore(string clustersDirectory, TimeProvider time)
     {
         if (!Exists(name))
         {
-            throw new ClusterException(ClusterException.NotFound, $"Cluster '{name}' does not exist on this control machine.",
-                "See the clusters with `tug cluster list`; deploy one with `tug cluster deploy NAME VERSION TOPOLOGY`.");
+            throw ClusterException.ClusterNotFound(name);
         }
 
         return ClusterMetaSerializer.Deserialize(File.ReadAllText(MetaFile(name)), MetaFile(name));

@@ -94,8 +94,8 @@ public sealed class Executor(ClusterStore store, AuditLog audit, IEnumerable<Ste
     {
         var directory = store.Directory(plan.Cluster);
         Directory.CreateDirectory(directory);
-        var args = AuditLog.Redact(resume?.Header.Args ?? options.CommandLine, switches: ["--password"]);
-        var command = "tug " + string.Join(' ', args.Select(a => a.Length == 0 || a.Any(char.IsWhiteSpace) ? $"'{a}'" : a));
+        var args = AuditLog.Redact(resume?.Header.Args ?? options.CommandLine, AuditLog.TugSwitches);
+        var command = AuditLog.CommandText(args);
         var id = resume?.Id ?? OperationId.New(time);
         using var held = new LockRelease(ClusterLock.Acquire(directory, LockHolder.ForThisProcess(id, command, time)));
         if (held.Lock.Stale is { } stale)
@@ -154,7 +154,7 @@ public sealed class Executor(ClusterStore store, AuditLog audit, IEnumerable<Ste
             var outcome = report.Ok ? JournalOutcome.Succeeded : JournalOutcome.Failed;
             var summary = Summary(report);
             journal.End(outcome, summary);
-            audit.Append(AuditEvent.Ended(id, plan.Cluster, command, outcome, report.Ok ? 0 : 1, summary));
+            audit.Append(AuditEvent.Ended(id, plan.Cluster, command, outcome, report.Ok ? ExitCodes.Success : ExitCodes.Failure, summary));
             progress?.Report(new PhaseFinished("total", seconds));
             progress?.Report(new OperationFinished(id, outcome, seconds, summary));
             return report;
@@ -162,13 +162,13 @@ public sealed class Executor(ClusterStore store, AuditLog audit, IEnumerable<Ste
         catch (OperationCanceledException)
         {
             journal.End(JournalOutcome.Cancelled, "cancelled by the operator");
-            audit.Append(AuditEvent.Ended(id, plan.Cluster, command, JournalOutcome.Cancelled, 130, "cancelled"));
+            audit.Append(AuditEvent.Ended(id, plan.Cluster, command, JournalOutcome.Cancelled, ExitCodes.Cancelled, "cancelled"));
             progress?.Report(new OperationFinished(id, JournalOutcome.Cancelled, time.GetElapsedTime(began).TotalSeconds, $"cancelled; resume it with `tug cluster replay {plan.Cluster}`"));
             throw;
         }
         catch (Exception e)
         {
-            var code = e is ClusterException ? 2 : e is RemoteException ? 1 : 70;
+            var code = e is TugException t ? t.ExitCode : ExitCodes.Unexpected;
             journal.End(JournalOutcome.Failed, e.Message);
             audit.Append(AuditEvent.Ended(id, plan.Cluster, command, JournalOutcome.Failed, code, e.Message));
             throw;
@@ -189,7 +189,7 @@ public sealed class Executor(ClusterStore store, AuditLog audit, IEnumerable<Ste
         var meta = exists ? store.Load(plan.Cluster) : plan.Meta is { } yaml ? ClusterMetaSerializer.Deserialize(yaml, PlanJson.FileName) : null;
         if (meta is null)
         {
-            throw new ClusterException(ClusterException.NotFound, $"Cluster '{plan.Cluster}' does not exist on this control machine.", "See the clusters with `tug cluster list`.");
+            throw ClusterException.ClusterNotFound(plan.Cluster);
         }
 
         var state = new ClusterState(store, plan.Cluster, meta, exists);

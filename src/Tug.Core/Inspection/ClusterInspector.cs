@@ -19,9 +19,11 @@ public sealed record InstanceVerification(string Id, string Role, string Host, b
 /// <summary>
 /// The verbs that read the hosts or act on them outside any plan: display and verify (the truth read from each host:
 /// running executable = deployed file = signed package, files as Tug renders them), exec, push, pull, and
-/// accepting a changed host key. One connection per host, one round trip per host for each read.
+/// accepting a changed host key. One connection per host, one round trip per host for each read. exec, push and pull
+/// act on the hosts, so (as TiUP audits exec) each appends a start and an end record to the audit log; they take no
+/// lock and keep no journal: there is nothing to resume.
 /// </summary>
-public sealed class ClusterInspector(ClusterStore store)
+public sealed class ClusterInspector(ClusterStore store, AuditLog audit, TimeProvider time)
 {
     /// <summary>Reads every selected instance's state from its host: systemd state, port, running version, verified.</summary>
     /// <exception cref="ClusterException">The cluster does not exist, or nothing matches the filter.</exception>
@@ -73,27 +75,30 @@ public sealed class ClusterInspector(ClusterStore store)
         })];
     }
 
-    /// <summary>Runs a shell command once on every selected host; output grouped by host.</summary>
+    /// <summary>Runs a shell command once on every selected host; output grouped by host. Audited with <c>commandLine</c> (redacted).</summary>
     /// <exception cref="ClusterException">The cluster does not exist, or nothing matches the filter.</exception>
-    public async Task<ImmutableArray<ExecResult>> ExecAsync(string name, string command, bool sudo, InstanceFilter filter, Reach reach, CancellationToken cancellationToken)
+    public async Task<ImmutableArray<ExecResult>> ExecAsync(string name, string command, bool sudo, InstanceFilter filter, Reach reach, ImmutableArray<string> commandLine, CancellationToken cancellationToken)
     {
         var meta = store.Load(name);
-        var hosts = PlanningRules.Select(meta, filter).Select(i => i.ManageHost).Distinct().ToList();
-        var pins = new PinStore(meta.Tug.HostKeys);
-        await using var sessions = await OpenAsync(name, meta, pins, reach, hosts, cancellationToken).ConfigureAwait(false);
-        var results = await sessions.ForEachAsync(hosts, reach.Concurrency, async (host, remote, ct) =>
+        return await AuditedAsync(name, commandLine, async () =>
         {
-            var r = await remote.RunAsync(command, new RunOptions(Sudo: sudo, Timeout: reach.WaitTimeout), ct).ConfigureAwait(false);
-            return new ExecResult(host, r.ExitCode, r.Stdout, r.Stderr, null);
-        }, (host, e) => new ExecResult(host, -1, string.Empty, string.Empty, e.Message), cancellationToken).ConfigureAwait(false);
-        SavePins(name, meta, pins);
-        var unreachable = sessions.Failures.Select(f => new ExecResult(f.Key, -1, string.Empty, string.Empty, $"{f.Value.Code}: {f.Value.Message}"));
-        return [.. results.Concat(unreachable).OrderBy(r => hosts.IndexOf(r.Host))];
+            var hosts = PlanningRules.Select(meta, filter).Select(i => i.ManageHost).Distinct().ToList();
+            var pins = new PinStore(meta.Tug.HostKeys);
+            await using var sessions = await OpenAsync(name, meta, pins, reach, hosts, cancellationToken).ConfigureAwait(false);
+            var results = await sessions.ForEachAsync(hosts, reach.Concurrency, async (host, remote, ct) =>
+            {
+                var r = await remote.RunAsync(command, new RunOptions(Sudo: sudo, Timeout: reach.WaitTimeout), ct).ConfigureAwait(false);
+                return new ExecResult(host, r.ExitCode, r.Stdout, r.Stderr, null);
+            }, (host, e) => new ExecResult(host, -1, string.Empty, string.Empty, e.Message), cancellationToken).ConfigureAwait(false);
+            SavePins(name, meta, pins);
+            var unreachable = sessions.Failures.Select(f => new ExecResult(f.Key, -1, string.Empty, string.Empty, $"{f.Value.Code}: {f.Value.Message}"));
+            return results.Concat(unreachable).OrderBy(r => hosts.IndexOf(r.Host)).ToImmutableArray();
+        }, results => Judge(results.Length, [.. results.Where(r => r.ExitCode != 0).Select(r => r.Error is null ? $"{r.Host} (exit {r.ExitCode})" : $"{r.Host} ({r.Error})")])).ConfigureAwait(false);
     }
 
-    /// <summary>Copies a local file to <paramref name="remotePath"/> on every selected host, checking its sha256 there.</summary>
+    /// <summary>Copies a local file to <paramref name="remotePath"/> on every selected host, checking its sha256 there. Audited with <c>commandLine</c> (redacted).</summary>
     /// <exception cref="ClusterException">The file or the cluster does not exist, or nothing matches the filter.</exception>
-    public async Task<OperationReport> PushAsync(string name, string localPath, string remotePath, InstanceFilter filter, Reach reach, CancellationToken cancellationToken)
+    public async Task<OperationReport> PushAsync(string name, string localPath, string remotePath, InstanceFilter filter, Reach reach, ImmutableArray<string> commandLine, CancellationToken cancellationToken)
     {
         if (!File.Exists(localPath))
         {
@@ -101,49 +106,55 @@ public sealed class ClusterInspector(ClusterStore store)
         }
 
         var meta = store.Load(name);
-        var hosts = PlanningRules.Select(meta, filter).Select(i => i.ManageHost).Distinct().ToList();
-        var sha = Hashes.Sha256File(localPath);
-        var pins = new PinStore(meta.Tug.HostKeys);
-        await using var sessions = await OpenAsync(name, meta, pins, reach, hosts, cancellationToken).ConfigureAwait(false);
-        var outcomes = await sessions.ForEachAsync(hosts, reach.Concurrency, async (host, remote, ct) =>
+        return await AuditedAsync(name, commandLine, async () =>
         {
-            var stream = File.OpenRead(localPath);
-            await using (stream.ConfigureAwait(false))
+            var hosts = PlanningRules.Select(meta, filter).Select(i => i.ManageHost).Distinct().ToList();
+            var sha = Hashes.Sha256File(localPath);
+            var pins = new PinStore(meta.Tug.HostKeys);
+            await using var sessions = await OpenAsync(name, meta, pins, reach, hosts, cancellationToken).ConfigureAwait(false);
+            var outcomes = await sessions.ForEachAsync(hosts, reach.Concurrency, async (host, remote, ct) =>
             {
-                await remote.UploadAsync(stream, remotePath, "0644", sudo: false, ct).ConfigureAwait(false);
-            }
+                var stream = File.OpenRead(localPath);
+                await using (stream.ConfigureAwait(false))
+                {
+                    await remote.UploadAsync(stream, remotePath, "0644", sudo: false, ct).ConfigureAwait(false);
+                }
 
-            var check = await remote.RunAsync(HostScripts.FileHashes([remotePath]), new RunOptions(), ct).ConfigureAwait(false);
-            var onHost = HostReply.Parse(check.Stdout).OfType<FileLine>().FirstOrDefault(f => f.Path == remotePath)?.Sha256 ?? string.Empty;
-            var ok = onHost == sha;
-            return new InstanceOutcome(host, "host", host, ok ? OutcomeStatus.Ok : OutcomeStatus.Failed, ok ? $"{remotePath} (sha256 {sha[..12]}… checked)" : $"sha256 on the host is {onHost}");
-        }, (host, e) => new InstanceOutcome(host, "host", host, OutcomeStatus.Failed, e.Message), cancellationToken).ConfigureAwait(false);
-        SavePins(name, meta, pins);
-        return new OperationReport("push", name, [.. outcomes, .. Unreachable(sessions.Failures)]);
+                var check = await remote.RunAsync(HostScripts.FileHashes([remotePath]), new RunOptions(), ct).ConfigureAwait(false);
+                var onHost = HostReply.Parse(check.Stdout).OfType<FileLine>().FirstOrDefault(f => f.Path == remotePath)?.Sha256 ?? string.Empty;
+                var ok = onHost == sha;
+                return new InstanceOutcome(host, "host", host, ok ? OutcomeStatus.Ok : OutcomeStatus.Failed, ok ? $"{remotePath} (sha256 {sha[..12]}… checked)" : $"sha256 on the host is {onHost}");
+            }, (host, e) => new InstanceOutcome(host, "host", host, OutcomeStatus.Failed, e.Message), cancellationToken).ConfigureAwait(false);
+            SavePins(name, meta, pins);
+            return new OperationReport("push", name, [.. outcomes, .. Unreachable(sessions.Failures)]);
+        }, Judge).ConfigureAwait(false);
     }
 
-    /// <summary>Copies <paramref name="remotePath"/> from every selected host to <c>LOCAL/&lt;host&gt;/&lt;file name&gt;</c>.</summary>
+    /// <summary>Copies <paramref name="remotePath"/> from every selected host to <c>LOCAL/&lt;host&gt;/&lt;file name&gt;</c>. Audited with <c>commandLine</c> (redacted).</summary>
     /// <exception cref="ClusterException">The cluster does not exist, or nothing matches the filter.</exception>
-    public async Task<OperationReport> PullAsync(string name, string remotePath, string localDirectory, InstanceFilter filter, Reach reach, CancellationToken cancellationToken)
+    public async Task<OperationReport> PullAsync(string name, string remotePath, string localDirectory, InstanceFilter filter, Reach reach, ImmutableArray<string> commandLine, CancellationToken cancellationToken)
     {
         var meta = store.Load(name);
-        var hosts = PlanningRules.Select(meta, filter).Select(i => i.ManageHost).Distinct().ToList();
-        var pins = new PinStore(meta.Tug.HostKeys);
-        await using var sessions = await OpenAsync(name, meta, pins, reach, hosts, cancellationToken).ConfigureAwait(false);
-        var outcomes = await sessions.ForEachAsync(hosts, reach.Concurrency, async (host, remote, ct) =>
+        return await AuditedAsync(name, commandLine, async () =>
         {
-            var target = Path.Combine(localDirectory, host, Path.GetFileName(remotePath.TrimEnd('/')));
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            var stream = File.Create(target);
-            await using (stream.ConfigureAwait(false))
+            var hosts = PlanningRules.Select(meta, filter).Select(i => i.ManageHost).Distinct().ToList();
+            var pins = new PinStore(meta.Tug.HostKeys);
+            await using var sessions = await OpenAsync(name, meta, pins, reach, hosts, cancellationToken).ConfigureAwait(false);
+            var outcomes = await sessions.ForEachAsync(hosts, reach.Concurrency, async (host, remote, ct) =>
             {
-                await remote.DownloadAsync(remotePath, stream, sudo: false, ct).ConfigureAwait(false);
-            }
+                var target = Path.Combine(localDirectory, host, Path.GetFileName(remotePath.TrimEnd('/')));
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                var stream = File.Create(target);
+                await using (stream.ConfigureAwait(false))
+                {
+                    await remote.DownloadAsync(remotePath, stream, sudo: false, ct).ConfigureAwait(false);
+                }
 
-            return new InstanceOutcome(host, "host", host, OutcomeStatus.Ok, target);
-        }, (host, e) => new InstanceOutcome(host, "host", host, OutcomeStatus.Failed, e.Message), cancellationToken).ConfigureAwait(false);
-        SavePins(name, meta, pins);
-        return new OperationReport("pull", name, [.. outcomes, .. Unreachable(sessions.Failures)]);
+                return new InstanceOutcome(host, "host", host, OutcomeStatus.Ok, target);
+            }, (host, e) => new InstanceOutcome(host, "host", host, OutcomeStatus.Failed, e.Message), cancellationToken).ConfigureAwait(false);
+            SavePins(name, meta, pins);
+            return new OperationReport("pull", name, [.. outcomes, .. Unreachable(sessions.Failures)]);
+        }, Judge).ConfigureAwait(false);
     }
 
     /// <summary>Replaces a host's pinned key, after the operator checked it.</summary>
@@ -153,6 +164,40 @@ public sealed class ClusterInspector(ClusterStore store)
         var meta = store.Load(name);
         store.Save(name, meta with { Tug = meta.Tug with { HostKeys = meta.Tug.HostKeys.SetItem(endpointKey, fingerprint) } });
     }
+
+    /// <summary>
+    /// Runs an ad-hoc verb between a start and an end audit record: succeeded (exit 0) or failed (exit 1) as
+    /// <paramref name="judge"/> says, failed with the error's exit code when it throws, cancelled on cancellation.
+    /// </summary>
+    private async Task<T> AuditedAsync<T>(string cluster, ImmutableArray<string> commandLine, Func<Task<T>> run, Func<T, (bool Ok, string Summary)> judge)
+    {
+        var command = AuditLog.CommandText(AuditLog.Redact(commandLine, AuditLog.TugSwitches));
+        var id = OperationId.New(time);
+        audit.Append(AuditEvent.Started(id, cluster, command));
+        try
+        {
+            var result = await run().ConfigureAwait(false);
+            var (ok, summary) = judge(result);
+            audit.Append(AuditEvent.Ended(id, cluster, command, ok ? JournalOutcome.Succeeded : JournalOutcome.Failed, ok ? ExitCodes.Success : ExitCodes.Failure, summary));
+            return result;
+        }
+        catch (OperationCanceledException)
+        {
+            audit.Append(AuditEvent.Ended(id, cluster, command, JournalOutcome.Cancelled, ExitCodes.Cancelled, "cancelled"));
+            throw;
+        }
+        catch (Exception e)
+        {
+            audit.Append(AuditEvent.Ended(id, cluster, command, JournalOutcome.Failed, e is TugException t ? t.ExitCode : ExitCodes.Unexpected, e.Message));
+            throw;
+        }
+    }
+
+    private static (bool Ok, string Summary) Judge(OperationReport report) =>
+        Judge(report.Outcomes.Length, [.. report.Outcomes.Where(o => o.Status is OutcomeStatus.Failed or OutcomeStatus.Unreachable).Select(o => $"{o.Id} ({o.Status})")]);
+
+    private static (bool Ok, string Summary) Judge(int hosts, ImmutableArray<string> failed) =>
+        failed.IsEmpty ? (true, $"{hosts} ok") : (false, $"failed on {failed.Length} of {hosts}: {string.Join(", ", failed)}");
 
     /// <summary>Probes instances host by host (one round trip per host); unreachable hosts give Unreachable statuses.</summary>
     private static async Task<ImmutableArray<InstanceStatus>> ProbeAsync(ClusterMeta meta, HostSessions sessions, ImmutableArray<InstanceSpec> instances, Reach reach, CancellationToken cancellationToken)

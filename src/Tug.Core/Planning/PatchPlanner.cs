@@ -86,7 +86,7 @@ public sealed class PatchPlanner(ClusterStore store)
     {
         if (!File.Exists(path))
         {
-            throw new ClusterException(ClusterException.BadInput, $"Patch file {path} does not exist.");
+            throw ClusterException.PatchFileMissing(path);
         }
 
         var bytes = File.ReadAllBytes(path);

@@ -79,14 +79,12 @@ public interface IRemoteConnector
 }
 
 /// <summary>An expected failure reaching or using a host, with a stable code and what to do.</summary>
-public sealed class RemoteException : Exception
+public sealed class RemoteException : TugException
 {
     public RemoteException(string code, string host, string message, string? hint = null, Exception? inner = null)
-        : base(message, inner)
+        : base(code, message, hint, inner: inner)
     {
-        Code = code;
         Host = host;
-        Hint = hint;
     }
 
     public RemoteException()
@@ -104,11 +102,14 @@ public sealed class RemoteException : Exception
     {
     }
 
-    public string Code { get; }
-
+    /// <summary>The host concerned (<c>host:port</c>), or empty when none is known.</summary>
     public string Host { get; }
 
-    public string? Hint { get; }
+    /// <summary>A failed operation: the host could not be reached or used.</summary>
+    public override int ExitCode => ExitCodes.Failure;
+
+    /// <inheritdoc/>
+    protected override string? Where => Host.Length > 0 ? Host : null;
 
     public const string Unreachable = "E3001";
     public const string AuthenticationFailed = "E3002";

@@ -22,10 +22,9 @@ public sealed record TopologyDiagnostic(string Code, SourceLocation Location, st
 }
 
 /// <summary>An invalid topology (or cluster meta) file; carries every problem found, not only the first.</summary>
-public sealed class TopologyException : Exception
+public sealed class TopologyException : TugException
 {
-    /// <summary>Exit status for a bad topology: bad input, nothing was changed.</summary>
-    public const int DefaultExitCode = 2;
+    private const string GenericHint = "Check the topology file.";
 
     /// <summary>An exception carrying the given problems (at least one).</summary>
     public TopologyException(IEnumerable<TopologyDiagnostic> diagnostics)
@@ -35,42 +34,31 @@ public sealed class TopologyException : Exception
 
     /// <summary>A generic "invalid topology" error; prefer the diagnostics constructor.</summary>
     public TopologyException()
-        : this(ImmutableArray.Create(new TopologyDiagnostic(TopologyErrors.BadValue, default, "invalid topology", "Check the topology file.")))
+        : this(ImmutableArray.Create(new TopologyDiagnostic(TopologyErrors.BadValue, default, "invalid topology", GenericHint)))
     {
     }
 
     /// <summary>A topology error without a position.</summary>
     public TopologyException(string message)
-        : this(ImmutableArray.Create(new TopologyDiagnostic(TopologyErrors.BadValue, default, message, "Check the topology file.")))
+        : this(ImmutableArray.Create(new TopologyDiagnostic(TopologyErrors.BadValue, default, message, GenericHint)))
     {
     }
 
     /// <summary>A topology error without a position, caused by <paramref name="innerException"/>.</summary>
     public TopologyException(string message, Exception innerException)
-        : base(message, innerException)
+        : base(TopologyErrors.BadValue, message, GenericHint, inner: innerException)
     {
-        Diagnostics = [new TopologyDiagnostic(TopologyErrors.BadValue, default, message, "Check the topology file.")];
+        Diagnostics = [new TopologyDiagnostic(TopologyErrors.BadValue, default, message, GenericHint)];
     }
 
     private TopologyException(ImmutableArray<TopologyDiagnostic> diagnostics)
-        : base(string.Join(Environment.NewLine, diagnostics.Select(d => d.Render())))
+        : base(First(diagnostics).Code, string.Join(Environment.NewLine, diagnostics.Select(d => d.Render())), First(diagnostics).Hint, First(diagnostics).Location.File)
     {
-        if (diagnostics.IsEmpty)
-        {
-            throw new ArgumentException("A topology exception needs at least one diagnostic.", nameof(diagnostics));
-        }
-
         Diagnostics = diagnostics;
     }
 
     /// <summary>Every problem found, in file order where the order is known.</summary>
     public ImmutableArray<TopologyDiagnostic> Diagnostics { get; }
-
-    /// <summary>The stable code of the first problem, e.g. <c>E1001</c>.</summary>
-    public string Code => Diagnostics[0].Code;
-
-    /// <summary>The file of the first problem.</summary>
-    public string File => Diagnostics[0].Location.File;
 
     /// <summary>The 1-based line of the first problem (0 when unknown).</summary>
     public int Line => Diagnostics[0].Location.Line;
@@ -78,11 +66,19 @@ public sealed class TopologyException : Exception
     /// <summary>The 1-based column of the first problem (0 when unknown).</summary>
     public int Column => Diagnostics[0].Location.Column;
 
-    /// <summary>What to do about the first problem.</summary>
-    public string Hint => Diagnostics[0].Hint;
+    /// <summary>Refused: bad input, nothing was changed.</summary>
+    public override int ExitCode => ExitCodes.BadInput;
+
+    /// <summary>Every problem, compiler style, each followed by its hint.</summary>
+    public override IEnumerable<string> Render() => Diagnostics.Select(d => d.Render());
 
     internal static TopologyException One(string code, SourceLocation location, string message, string hint) =>
         new(ImmutableArray.Create(new TopologyDiagnostic(code, location, message, hint)));
+
+    private static TopologyDiagnostic First(ImmutableArray<TopologyDiagnostic> diagnostics) =>
+        diagnostics.IsDefaultOrEmpty
+            ? throw new ArgumentException("A topology exception needs at least one diagnostic.", nameof(diagnostics))
+            : diagnostics[0];
 }
 
 /// <summary>Stable error codes of the topology layer (E1xxx). Each names one rule.</summary>

@@ -1,0 +1,48 @@
+// Copyright (c) Tug contributors. Licensed under the Apache License, Version 2.0.
+
+namespace Tug.Core.Cluster;
+
+/// <summary>An expected failure of a cluster operation, with a stable code and what to do.</summary>
+public sealed class ClusterException : TugException
+{
+    public ClusterException(string code, string message, string? hint = null, Exception? inner = null)
+        : base(code, message, hint, inner: inner)
+    {
+    }
+
+    public ClusterException()
+        : this("E4000", "cluster error")
+    {
+    }
+
+    public ClusterException(string message)
+        : this("E4000", message)
+    {
+    }
+
+    public ClusterException(string message, Exception innerException)
+        : this("E4000", message, inner: innerException)
+    {
+    }
+
+    /// <summary>Refused: nothing was changed (bad input, a locked or interrupted cluster, a broken audit log).</summary>
+    public override int ExitCode => ExitCodes.BadInput;
+
+    public const string NotFound = "E4001";
+    public const string Exists = "E4002";
+    public const string BadInput = "E4003";
+    public const string Aborted = "E4004";
+    public const string PackageMissing = "E4005";
+    public const string Locked = "E4006";
+    public const string Interrupted = "E4007";
+    public const string AuditBroken = "E4008";
+
+    /// <summary>The refusal for a cluster this control machine has no meta.yaml for.</summary>
+    public static ClusterException ClusterNotFound(string name) =>
+        new(NotFound, $"Cluster '{name}' does not exist on this control machine.",
+            "See the clusters with `tug cluster list`; deploy one with `tug cluster deploy NAME VERSION TOPOLOGY`.");
+
+    /// <summary>The refusal for a patch PACKAGE path that names no file.</summary>
+    public static ClusterException PatchFileMissing(string path) =>
+        new(BadInput, $"Patch file {path} does not exist.", "Give a tarball holding the executable, or the executable itself.");
+}
