@@ -28,7 +28,7 @@ public sealed class FailpointTests(TestbedFixture testbed, PackagesFixture packa
               node_exporter_version: v1.5.0
               blackbox_exporter_version: v0.23.0
             etcd_servers:
-              - host: {hosts[0].Address}
+            {string.Join("\n", hosts.Select(h => $"  - host: {h.Address}"))}
             """, TestContext.Current.CancellationToken);
         string[] deployArgs = ["cluster", "deploy", Cluster, "v3.4.23", topology, "-u", "root", "-i", testbed.Inventory.Key, "-y"];
         var deployPlan = await DryRunStepsAsync(tug, deployArgs);
