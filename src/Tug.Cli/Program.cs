@@ -3,6 +3,7 @@
 using System.CommandLine;
 using Microsoft.Extensions.DependencyInjection;
 using Tug.Cli.Commands;
+using Tug.Cli.Commands.Cluster;
 using Tug.Cli.Rendering;
 using Tug.Core.Execution;
 using Tug.Core.Cluster;
@@ -87,6 +88,25 @@ public sealed class Program(IOContext io, Action<IServiceCollection>? overrides 
         services.AddTugExecution();
         services.AddSingleton<ProgressRenderer>();
         services.AddSingleton(sp => new AuditLog(Path.Combine(sp.GetRequiredService<TugHome>().Directory, "audit"), sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton<ClusterCommands>();
+        services.AddSingleton<ClusterInput>();
+        services.AddSingleton<PlanRunner>();
+        services.AddSingleton<DeployCommand>();
+        services.AddSingleton<ScaleOutCommand>();
+        services.AddSingleton<ScaleInCommand>();
+        services.AddSingleton<StartCommand>();
+        services.AddSingleton<StopCommand>();
+        services.AddSingleton<RestartCommand>();
+        services.AddSingleton<DisplayCommand>();
+        services.AddSingleton<UpgradeCommand>();
+        services.AddSingleton<PatchCommand>();
+        services.AddSingleton<ReplayCommand>();
+        services.AddSingleton<AuditCommand>();
+        services.AddSingleton<VerifyCommand>();
+        services.AddSingleton<ListCommand>();
+        services.AddSingleton<ExecCommand>();
+        services.AddSingleton<PushCommand>();
+        services.AddSingleton<PullCommand>();
+        services.AddSingleton<DestroyCommand>();
+        services.AddSingleton<AcceptHostKeyCommand>();
     }
 }

@@ -1,0 +1,62 @@
+// Copyright (c) Tug contributors. Licensed under the Apache License, Version 2.0.
+
+namespace Tug.Cli.Commands;
+
+/// <summary>The names of the <c>tug cluster</c> verbs and of their options, in one place.</summary>
+public static class CliConstants
+{
+    // Verbs.
+    public const string ClusterVerb = "cluster";
+    public const string DeployVerb = "deploy";
+    public const string ScaleOutVerb = "scale-out";
+    public const string ScaleInVerb = "scale-in";
+    public const string StartVerb = "start";
+    public const string StopVerb = "stop";
+    public const string RestartVerb = "restart";
+    public const string DisplayVerb = "display";
+    public const string UpgradeVerb = "upgrade";
+    public const string PatchVerb = "patch";
+    public const string ReplayVerb = "replay";
+    public const string AuditVerb = "audit";
+    public const string VerifyVerb = "verify";
+    public const string ListVerb = "list";
+    public const string ExecVerb = "exec";
+    public const string PushVerb = "push";
+    public const string PullVerb = "pull";
+    public const string DestroyVerb = "destroy";
+    public const string AcceptHostKeyVerb = "accept-host-key";
+
+    // Global options of every cluster verb (TiUP's global flags).
+    public const string YesOption = "--yes";
+    public const string YesAlias = "-y";
+    public const string SshOption = "--ssh";
+    public const string SshTimeoutOption = "--ssh-timeout";
+    public const string WaitTimeoutOption = "--wait-timeout";
+    public const string ConcurrencyOption = "--concurrency";
+    public const string ConcurrencyAlias = "-c";
+    public const string FormatOption = "--format";
+
+    // Options several cluster verbs share.
+    public const string DryRunOption = "--dry-run";
+    public const string ForceOption = "--force";
+    public const string RoleOption = "--role";
+    public const string RoleAlias = "-R";
+    public const string NodeOption = "--node";
+    public const string NodeAlias = "-N";
+    public const string UserOption = "--user";
+    public const string UserAlias = "-u";
+    public const string IdentityFileOption = "--identity_file";
+    public const string IdentityFileAlias = "-i";
+    public const string PasswordOption = "--password";
+    public const string PasswordAlias = "-p";
+    public const string BatchOption = "--batch";
+
+    // Options of one cluster verb.
+    public const string ComponentOption = "--component";
+    public const string NodeExporterVersionOption = "--node-exporter-version";
+    public const string BlackboxExporterVersionOption = "--blackbox-exporter-version";
+    public const string RollbackOption = "--rollback";
+    public const string VerifyOption = "--verify";
+    public const string CommandOption = "--command";
+    public const string SudoOption = "--sudo";
+}

@@ -1,0 +1,86 @@
+// Copyright (c) Tug contributors. Licensed under the Apache License, Version 2.0.
+
+using System.CommandLine;
+using Tug.Core.Cluster;
+using Tug.Ssh;
+
+namespace Tug.Cli.Commands.Cluster;
+
+/// <summary>Options every cluster verb shares (TiUP's global flags).</summary>
+public sealed record ClusterGlobals(string Ssh, int SshTimeout, int WaitTimeout, int Concurrency, string Format)
+{
+    public Reach Reach() => new(
+        Ssh == "system" ? new SystemSshConnector() : new SshNetConnector(),
+        TimeSpan.FromSeconds(SshTimeout),
+        TimeSpan.FromSeconds(WaitTimeout),
+        Math.Max(1, Concurrency));
+}
+
+/// <summary>What every mutating verb takes: <c>-y</c>, <c>--dry-run</c>, <c>--force</c>.</summary>
+/// <param name="Yes">Do not ask.</param>
+/// <param name="DryRun">Print the plan and stop.</param>
+/// <param name="Force">Start even though an earlier operation on the cluster was interrupted.</param>
+public sealed record MutatingArguments(bool Yes, bool DryRun, bool Force);
+
+/// <summary>A cluster and the instances a verb works on (start, stop, restart, display, verify, scale-in, destroy, and inside patch, exec, push, pull).</summary>
+public sealed record SelectArguments(string Name, string[] Roles, string[] Nodes, ClusterGlobals Globals)
+{
+    /// <summary>-y, --dry-run, --force (mutating verbs).</summary>
+    public MutatingArguments Mutating { get; init; } = new(false, false, false);
+
+    public InstanceFilter Filter => new([.. Roles.SelectMany(r => r.Split(',', StringSplitOptions.RemoveEmptyEntries))], [.. Nodes.SelectMany(n => n.Split(',', StringSplitOptions.RemoveEmptyEntries))]);
+}
+
+/// <summary>
+/// The options of <c>tug cluster</c> declared once: the global flags (recursive, so every verb takes them, before or after
+/// its own arguments) and factories for the options several verbs declare alike.
+/// </summary>
+public sealed class ClusterOptions
+{
+    public Option<bool> Yes { get; } = new(CliConstants.YesOption, CliConstants.YesAlias) { Description = "Do not ask for confirmation (accepted by every cluster command, as TiUP's global flag).", Recursive = true };
+
+    public Option<string> Ssh { get; } = new Option<string>(CliConstants.SshOption) { Description = "SSH transport: builtin (in-process) or system (the ssh client, honours ~/.ssh/config).", DefaultValueFactory = _ => "builtin", Recursive = true }.AcceptOnlyFromAmong("builtin", "system");
+
+    public Option<int> SshTimeout { get; } = new(CliConstants.SshTimeoutOption) { Description = "Seconds to wait for an SSH connection.", DefaultValueFactory = _ => 5, Recursive = true };
+
+    public Option<int> WaitTimeout { get; } = new(CliConstants.WaitTimeoutOption) { Description = "Seconds to wait for a service to come up or go down.", DefaultValueFactory = _ => 120, Recursive = true };
+
+    public Option<int> Concurrency { get; } = new(CliConstants.ConcurrencyOption, CliConstants.ConcurrencyAlias) { Description = "Hosts worked on at once.", DefaultValueFactory = _ => Math.Max(8, Environment.ProcessorCount * 8), Recursive = true };
+
+    public Option<string> Format { get; } = CommandTree.FormatOption(recursive: true);
+
+    /// <summary>Adds the global flags to the <c>cluster</c> command, in the order help lists them.</summary>
+    public void AddTo(Command cluster)
+    {
+        cluster.Options.Add(Yes);
+        cluster.Options.Add(Ssh);
+        cluster.Options.Add(SshTimeout);
+        cluster.Options.Add(WaitTimeout);
+        cluster.Options.Add(Concurrency);
+        cluster.Options.Add(Format);
+    }
+
+    public ClusterGlobals Globals(ParseResult p) => new(p.GetValue(Ssh)!, p.GetValue(SshTimeout), p.GetValue(WaitTimeout), p.GetValue(Concurrency), p.GetValue(Format)!);
+
+    public MutatingArguments Mutating(ParseResult p, Option<bool> dryRun, Option<bool>? force) => new(p.GetValue(Yes), p.GetValue(dryRun), force is not null && p.GetValue(force));
+
+    /// <summary>The instances a verb selects with <c>-R</c> and <c>-N</c>, with the cluster name and the global flags.</summary>
+    public SelectArguments Select(ParseResult p, Argument<string> name, Option<string[]>? roles, Option<string[]>? nodes) =>
+        new(p.GetValue(name)!, roles is null ? [] : p.GetValue(roles) ?? [], nodes is null ? [] : p.GetValue(nodes) ?? [], Globals(p));
+
+    public static Argument<string> Name() => new("NAME") { Description = "Cluster name." };
+
+    public static Option<bool> DryRun() => new(CliConstants.DryRunOption) { Description = "Print the plan, step by step per host (text, or JSON with --format json), and change nothing." };
+
+    public static Option<bool> Force() => new(CliConstants.ForceOption) { Description = "Start even though an earlier operation on this cluster was interrupted (it is marked failed; `tug cluster replay` can still resume it)." };
+
+    public static Option<string[]> Roles() => new(CliConstants.RoleOption, CliConstants.RoleAlias) { Description = "Only instances of these roles (comma-separated or repeated).", AllowMultipleArgumentsPerToken = true };
+
+    public static Option<string[]> Nodes() => new(CliConstants.NodeOption, CliConstants.NodeAlias) { Description = "Only these instances (host:port) or hosts.", AllowMultipleArgumentsPerToken = true };
+
+    public static Option<string?> User(string description) => new(CliConstants.UserOption, CliConstants.UserAlias) { Description = description };
+
+    public static Option<string?> Identity() => new(CliConstants.IdentityFileOption, CliConstants.IdentityFileAlias) { Description = "Its private key (default ~/.ssh/id_rsa)." };
+
+    public static Option<bool> Password(string description) => new(CliConstants.PasswordOption, CliConstants.PasswordAlias) { Description = description };
+}

@@ -1,0 +1,117 @@
+// Copyright (c) Tug contributors. Licensed under the Apache License, Version 2.0.
+
+using System.Collections.Immutable;
+using Spectre.Console;
+using Tug.Cli.Rendering;
+using Tug.Core.Cluster;
+using Tug.Core.Execution;
+using Tug.Core.Planning;
+using Tug.Core.Remote;
+
+namespace Tug.Cli.Commands.Cluster;
+
+/// <summary>The command line this process was started with (recorded, redacted, in journals and the audit log).</summary>
+public sealed record CommandLineArgs(ImmutableArray<string> Args);
+
+/// <summary>Mutating verbs: a planner makes the plan, this shows it, the executor runs it (lock, journal, audit live there), this reports.</summary>
+public sealed class PlanRunner(Renderer output, Executor executor, ProgressRenderer progress, IOContext io, CommandLineArgs commandLine)
+{
+    /// <summary>
+    /// Shows a plan (stdout for <c>--dry-run</c>, stderr otherwise so stdout carries only the report), stops there on
+    /// <c>--dry-run</c> or an empty plan, asks unless <c>-y</c>, then runs it through the executor and reports.
+    /// </summary>
+    public async Task<int> RunAsync(Plan plan, MutatingArguments m, ClusterGlobals globals, string question, CancellationToken cancellationToken, Credential? preparing = null)
+    {
+        if (m.DryRun)
+        {
+            if (globals.Format == "json")
+            {
+                output.Line(PlanRenderer.Json(plan, dryRun: true));
+            }
+            else
+            {
+                foreach (var line in PlanRenderer.Text(plan))
+                {
+                    output.Line(line);
+                }
+
+                output.Line("dry run: nothing was changed");
+            }
+
+            return ExitCodes.Success;
+        }
+
+        if (globals.Format == "json")
+        {
+            // stderr carries JSON lines only: the plan is the first.
+            output.Note(PlanRenderer.JsonLine(plan));
+        }
+        else
+        {
+            foreach (var line in PlanRenderer.Text(plan))
+            {
+                output.Note(line);
+            }
+        }
+
+        if (plan.IsEmpty)
+        {
+            output.Note("nothing to do: every instance is already as asked");
+            return ExitCodes.Success;
+        }
+
+        if (!m.Yes && !Ask(question))
+        {
+            output.Note($"{plan.Operation} cancelled; nothing was changed");
+            return ExitCodes.Failure;
+        }
+
+        var options = new ExecutionOptions(globals.Reach(), commandLine.Args, m.Force) { PreparingCredential = preparing };
+        OperationReport report;
+        using (var sink = progress.For(globals.Format))
+        {
+            report = await executor.RunAsync(plan, options, sink, cancellationToken);
+        }
+
+        return Report(report, globals.Format);
+    }
+
+    /// <summary>Prints what an operation did on each host (a table, or JSON) and returns its exit code.</summary>
+    public int Report(OperationReport report, string format)
+    {
+        if (format == "json")
+        {
+            output.Json(new { report.Operation, report.Cluster, report.Id, report.Ok, Outcomes = report.Outcomes.Select(o => new { o.Id, o.Step, o.Role, o.Host, Status = o.Status.ToString().ToLowerInvariant(), o.Message }), report.Timings });
+        }
+        else
+        {
+            var table = new Table().AddColumns("Step", "Role", "Host", "Result", "Detail");
+            foreach (var o in report.Outcomes)
+            {
+                table.AddRow(Markup.Escape(o.Step ?? o.Id), Markup.Escape(o.Role), Markup.Escape(o.Host), o.Status.ToString(), Markup.Escape(o.Message));
+            }
+
+            output.Show(table);
+            var bad = report.Outcomes.Where(o => o.Status is OutcomeStatus.Failed or OutcomeStatus.Unreachable).ToList();
+            output.Line(bad.Count == 0
+                ? $"{report.Operation} {report.Cluster}: {report.Outcomes.Length} ok, verified on the hosts"
+                : $"{report.Operation} {report.Cluster}: FAILED on {bad.Count} of {report.Outcomes.Length}: {string.Join(", ", bad.Select(b => $"{b.Id} ({b.Status})"))}");
+        }
+
+        return report.Ok ? ExitCodes.Success : ExitCodes.Failure;
+    }
+
+    private bool Ask(string question)
+    {
+        io.Error.Write($"{question} [y/N] ");
+        var answer = io.In.ReadLine();
+        if (answer is null)
+        {
+            io.Error.WriteLine();
+            output.Note("no answer on standard input; pass -y to confirm non-interactively");
+            return false;
+        }
+
+        return answer.Trim().Equals("y", StringComparison.OrdinalIgnoreCase) || answer.Trim().Equals("yes", StringComparison.OrdinalIgnoreCase);
+    }
+}
