@@ -62,13 +62,13 @@ public sealed class FailpointTests(TestbedFixture testbed, PackagesFixture packa
                 {
                     for (var hit = 1; hit <= hosts.Count; hit++)
                     {
+                        // Each case moves every host to the version the first host does not run.
                         cases++;
+                        target = (await testbed.RunningVersionAsync(hosts[0].Name)).Contains("version 1.9.0", StringComparison.Ordinal) ? "1.5.0" : "1.9.0";
                         if (await KillThenReplayAsync(tug, hosts, $"{kind}:{site}=kill@{hit}", target) is { } failure)
                         {
                             failures.Add(failure);
                         }
-
-                        target = target == "1.9.0" ? "1.5.0" : "1.9.0";
                     }
                 }
             }

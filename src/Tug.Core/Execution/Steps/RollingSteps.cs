@@ -48,21 +48,22 @@ public sealed class StageStep(InstanceChecks checks) : StepHandler
         return result.Ok ? StepResult.Done($"staged {string.Join(", ", inputs.Select(i => i.Package.Version).Distinct())}, checked on the host") : StepResult.Fail($"staging failed: {result.Stderr.Trim()}");
     }
 
-    /// <summary>Staged already when each instance's staged entry (or, once switched, its installed entry) is the planned build.</summary>
+    /// <summary>
+    /// Staged already when each instance's staged entry is the planned build. (A stage is probed only while it is not
+    /// recorded done, so no switch of this plan has consumed it yet; an older copy of the same version left in bin by
+    /// an earlier upgrade does not count.)
+    /// </summary>
     public override async Task<StepResult?> ProbeAsync(StepContext context, Step step, CancellationToken cancellationToken)
     {
         var inputs = ((PackagesInputs)step.Inputs).Instances;
         var remote = await context.HostAsync(step, cancellationToken).ConfigureAwait(false);
-        var paths = inputs.Select(i =>
+        var staged = inputs.Select(i =>
         {
-            var instance = context.Instance(i.Instance);
             var package = InstanceChecks.Unfetched(i.Package);
-            return (i.Package.EntrySha256, Staged: $"{HostScripts.StageDirectory(instance, package)}/{package.Entry}", Installed: $"{instance.DeployDir}/bin/{package.Entry}");
+            return (i.Package.EntrySha256, Path: $"{HostScripts.StageDirectory(context.Instance(i.Instance), package)}/{package.Entry}");
         }).ToList();
-        var hashes = await InstanceChecks.HashesAsync(remote, paths.SelectMany(p => new[] { p.Staged, p.Installed }), context.Reach, cancellationToken).ConfigureAwait(false);
-        return paths.All(p => hashes.GetValueOrDefault(p.Staged) == p.EntrySha256 || hashes.GetValueOrDefault(p.Installed) == p.EntrySha256)
-            ? StepResult.Done("staged, checked on the host")
-            : null;
+        var hashes = await InstanceChecks.HashesAsync(remote, staged.Select(p => p.Path), context.Reach, cancellationToken).ConfigureAwait(false);
+        return staged.All(p => hashes.GetValueOrDefault(p.Path) == p.EntrySha256) ? StepResult.Done("staged, checked on the host") : null;
     }
 
     private static async Task UploadAsync(IRemoteHost remote, string local, string path, string mode, CancellationToken cancellationToken)
