@@ -26,12 +26,38 @@ public sealed class ClusterCommandTests
     [Theory]
     [InlineData("bad name")]
     [InlineData("x/y")]
+    [InlineData("..")]
+    [InlineData(".")]
     public async Task Should_Refuse_An_Invalid_Cluster_Name(string name)
     {
         using var dir = new TempDirectory();
         var result = await new CliRunner(dir.Path).RunAsync("cluster", "deploy", name, "v1.0.0", dir.Combine("missing.yaml"), "-y");
         Assert.Equal(2, result.ExitCode);
         Assert.Contains(name, result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("destroy")]
+    [InlineData("stop")]
+    [InlineData("replay")]
+    [InlineData("display")]
+    public async Task Should_Refuse_A_Name_That_Reaches_Outside_The_Clusters_Directory(string verb)
+    {
+        // Given a meta.yaml in $TUG_HOME itself, where a cluster named '..' would keep its state
+        using var dir = new TempDirectory();
+        var tug = new CliRunner(dir.Path);
+        var store = new ClusterStore(Path.GetDirectoryName(tug.Home)!, TimeProvider.System);
+        store.Save(Path.GetFileName(tug.Home), new Tug.Core.Topology.ClusterMeta { User = "tidb", Version = "v3.4.23", Topology = Tug.Core.Topology.TopologyLoader.Parse("etcd_servers:\n  - host: 192.0.2.1\n", "t.yaml") });
+        File.WriteAllText(Path.Combine(tug.Home, "keep"), "owner key and other clusters");
+
+        // When
+        var result = await tug.RunAsync("cluster", verb, "..", "-y");
+
+        // Then it is refused and nothing in $TUG_HOME is touched
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("'..' is not a cluster name", result.Stderr, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(tug.Home, "keep")));
+        Assert.True(File.Exists(Path.Combine(tug.Home, "meta.yaml")));
     }
 
     [Theory]

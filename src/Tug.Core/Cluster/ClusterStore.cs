@@ -12,7 +12,12 @@ namespace Tug.Core.Cluster;
 /// </summary>
 public sealed class ClusterStore(string clustersDirectory, TimeProvider time)
 {
-    public string Directory(string name) => Path.Combine(clustersDirectory, name);
+    /// <summary>A cluster's directory; a name that is not a valid cluster name (<c>..</c>, <c>a/b</c>) is refused, so no command can reach outside <c>clusters/</c>.</summary>
+    /// <exception cref="ClusterException">The name is not a valid cluster name.</exception>
+    public string Directory(string name) => ClusterName.IsValid(name)
+        ? Path.Combine(clustersDirectory, name)
+        : throw new ClusterException(ClusterException.BadInput, $"'{name}' is not a cluster name: names start with a letter or digit and use only letters, digits, '-', '_' and '.'.",
+            "See the clusters with `tug cluster list`.");
 
     public string MetaFile(string name) => Path.Combine(Directory(name), "meta.yaml");
 
@@ -25,7 +30,7 @@ public sealed class ClusterStore(string clustersDirectory, TimeProvider time)
     /// <summary>The names of every cluster with a meta.yaml, sorted.</summary>
     public IReadOnlyList<string> List() =>
         System.IO.Directory.Exists(clustersDirectory)
-            ? [.. System.IO.Directory.GetDirectories(clustersDirectory).Select(Path.GetFileName).OfType<string>().Where(Exists).Order(StringComparer.Ordinal)]
+            ? [.. System.IO.Directory.GetDirectories(clustersDirectory).Select(Path.GetFileName).OfType<string>().Where(ClusterName.IsValid).Where(Exists).Order(StringComparer.Ordinal)]
             : [];
 
     /// <summary>Reads a cluster's metadata.</summary>

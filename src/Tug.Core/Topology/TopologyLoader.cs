@@ -55,7 +55,7 @@ public static class TopologyLoader
 /// <summary>Cluster names, as TiUP allows them (<c>clusterutil/cluster_name.go</c>).</summary>
 public static class ClusterName
 {
-    /// <summary>Whether a name matches <c>^[a-zA-Z0-9\-_\.]+$</c>.</summary>
+    /// <summary>Whether a name matches <c>^[A-Za-z0-9][A-Za-z0-9._-]*$</c> (so never <c>.</c> or <c>..</c>).</summary>
     public static bool IsValid(string name) => TopologyValidator.IsValidClusterName(name);
 
     /// <summary>Throws when a cluster name is not allowed.</summary>
@@ -66,7 +66,7 @@ public static class ClusterName
         {
             throw TopologyException.One(TopologyErrors.BadClusterName, new SourceLocation("cluster name", 0, 0),
                 $"cluster name \"{name}\" is not allowed",
-                "Use only letters, digits, '-', '_' and '.', for example 'prod-1'.");
+                "Start with a letter or digit and use only letters, digits, '-', '_' and '.', for example 'prod-1'.");
         }
     }
 }

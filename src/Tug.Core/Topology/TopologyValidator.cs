@@ -264,6 +264,7 @@ internal static partial class TopologyValidator
     [GeneratedRegex(@"^[a-z_]([a-z0-9_-]{0,15})\z")]
     private static partial Regex GroupRegex();
 
-    [GeneratedRegex(@"^[a-zA-Z0-9\-_\.]+\z")]
+    // A letter or digit first: TiUP's rule would accept "." and "..", which name $TUG_HOME/clusters itself and $TUG_HOME.
+    [GeneratedRegex(@"^[a-zA-Z0-9][a-zA-Z0-9\-_\.]*\z")]
     private static partial Regex ClusterNameRegex();
 }

@@ -239,6 +239,11 @@ public sealed class TopologyValidationTests
     [InlineData("has space", false)]
     [InlineData("", false)]
     [InlineData("x/y", false)]
+    [InlineData(".", false)]
+    [InlineData("..", false)]
+    [InlineData(".hidden", false)]
+    [InlineData("-x", false)]
+    [InlineData("v1.0", true)]
     public void Should_Check_Cluster_Names(string name, bool valid)
     {
         Assert.Equal(valid, ClusterName.IsValid(name));
