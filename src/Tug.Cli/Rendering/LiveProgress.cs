@@ -84,6 +84,19 @@ internal sealed class LiveProgress : IProgressSink
         }).ConfigureAwait(false);
     }
 
+    /// <summary>The row of a step, added the first time the step is seen.</summary>
+    private StepRow Row(string step, string host)
+    {
+        if (!_byStep.TryGetValue(step, out var row))
+        {
+            row = new StepRow(step, host.Length == 0 ? "control" : host);
+            _byStep[step] = row;
+            _rows.Add(row);
+        }
+
+        return row;
+    }
+
     private void Apply(ProgressEvent e)
     {
         switch (e)
@@ -92,24 +105,12 @@ internal sealed class LiveProgress : IProgressSink
                 _title = $"{(s.Resumed ? "resuming" : "running")} {s.Operation} of {s.Cluster}: operation {s.Id}, {s.Steps} step(s)";
                 break;
             case StepStarted s:
-                if (!_byStep.TryGetValue(s.Step, out var row))
-                {
-                    row = new StepRow(s.Step, s.Host.Length == 0 ? "control" : s.Host);
-                    _byStep[s.Step] = row;
-                    _rows.Add(row);
-                }
-
+                var row = Row(s.Step, s.Host);
                 row.Started = _time.GetTimestamp();
                 row.Status = null;
                 break;
             case StepFinished f:
-                if (!_byStep.TryGetValue(f.Step, out var done))
-                {
-                    done = new StepRow(f.Step, f.Host.Length == 0 ? "control" : f.Host);
-                    _byStep[f.Step] = done;
-                    _rows.Add(done);
-                }
-
+                var done = Row(f.Step, f.Host);
                 done.Status = f.Status;
                 done.AlreadyDone = f.AlreadyDone;
                 done.Seconds = f.Seconds;

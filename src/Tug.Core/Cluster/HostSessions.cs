@@ -16,6 +16,11 @@ public sealed class PinStore(IEnumerable<KeyValuePair<string, string>> initial) 
     public void Pin(string endpointKey, string fingerprint) => _pins[endpointKey] = fingerprint;
 
     public ImmutableSortedDictionary<string, string> Snapshot() => _pins.ToImmutableSortedDictionary(StringComparer.Ordinal);
+
+    /// <summary>Keys pinned here for hosts <paramref name="meta"/> still has and whose key it does not know yet (a scale-in's removed hosts stay forgotten).</summary>
+    public ImmutableSortedDictionary<string, string> LearnedFor(Topology.ClusterMeta meta) =>
+        _pins.Where(p => !meta.Tug.HostKeys.ContainsKey(p.Key) && meta.Topology.ManageHosts.Any(h => p.Key.StartsWith(h + ":", StringComparison.Ordinal) || p.Key.StartsWith($"[{h}]:", StringComparison.Ordinal)))
+            .ToImmutableSortedDictionary(StringComparer.Ordinal);
 }
 
 /// <summary>

@@ -71,6 +71,12 @@ public sealed record OperationReport(string Operation, string Cluster, Immutable
 {
     public bool Ok => Outcomes.All(o => o.Status is OutcomeStatus.Ok or OutcomeStatus.Skipped);
 
+    /// <summary>The outcomes that failed or whose host could not be reached.</summary>
+    public ImmutableArray<InstanceOutcome> Failures => [.. Outcomes.Where(o => o.Status is OutcomeStatus.Failed or OutcomeStatus.Unreachable)];
+
+    /// <summary>The failures for people: <c>10.0.0.1:9100 (Failed), 10.0.0.2:9100 (Unreachable)</c>.</summary>
+    public string FailureList => string.Join(", ", Failures.Select(b => $"{b.Id} ({b.Status})"));
+
     /// <summary>Where the time went, phase by phase (filled by operations that measure it, such as upgrade; empty otherwise).</summary>
     public ImmutableArray<PhaseTiming> Timings { get; init; } = [];
 

@@ -175,18 +175,16 @@ public sealed class Executor(ClusterStore store, AuditLog audit, IEnumerable<Ste
         }
     }
 
-    private static string Summary(OperationReport report)
-    {
-        var bad = report.Outcomes.Where(o => o.Status is OutcomeStatus.Failed or OutcomeStatus.Unreachable).ToList();
-        return bad.Count == 0
+    private static string Summary(OperationReport report) =>
+        report.Failures.IsEmpty
             ? $"{report.Outcomes.Length} ok, verified"
-            : $"failed on {bad.Count} of {report.Outcomes.Length}: {string.Join(", ", bad.Select(b => $"{b.Id} ({b.Status})"))}";
-    }
+            : $"failed on {report.Failures.Length} of {report.Outcomes.Length}: {report.FailureList}";
 
     private async Task<OperationReport> RunStepsAsync(Plan plan, string id, string operationDirectory, OperationJournal journal, ExecutionOptions options, IProgress<ProgressEvent>? progress, CancellationToken cancellationToken)
     {
         var exists = store.Exists(plan.Cluster);
-        var meta = exists ? store.Load(plan.Cluster) : plan.Meta is { } yaml ? ClusterMetaSerializer.Deserialize(yaml, PlanJson.FileName) : null;
+        var planned = plan.Meta is { } yaml ? ClusterMetaSerializer.Deserialize(yaml, PlanJson.FileName) : null;
+        var meta = exists ? store.Load(plan.Cluster) : planned;
         if (meta is null)
         {
             throw ClusterException.ClusterNotFound(plan.Cluster);
@@ -196,8 +194,8 @@ public sealed class Executor(ClusterStore store, AuditLog audit, IEnumerable<Ste
         var pins = new PinStore(meta.Tug.HostKeys);
         var timings = new ConcurrentQueue<PhaseTiming>();
         await using var sessions = new SessionPool(options.Reach, pins, progress, meta.User, new KeyFileCredential(store.KeyFile(plan.Cluster)),
-            options.PreparingUser ?? plan.PreparingUser, options.PreparingCredential, host => SshPort(state.Meta, plan, host));
-        var context = new StepContext(plan, id, operationDirectory, state, options.Reach, store, progress, sessions.GetAsync, pins.Snapshot);
+            options.PreparingUser ?? plan.PreparingUser, options.PreparingCredential, host => SshPort(host, state.Meta, planned));
+        var context = new StepContext(plan, planned, id, operationDirectory, state, options.Reach, store, progress, sessions.GetAsync, pins);
         var outcomes = new ConcurrentDictionary<StepKey, InstanceOutcome>();
 
         // Connect to every host the plan will act on, in parallel, as the login of its first step to run.
@@ -224,7 +222,7 @@ public sealed class Executor(ClusterStore store, AuditLog audit, IEnumerable<Ste
             {
                 foreach (var step in wave)
                 {
-                    outcomes[step.Key] = Outcome(step, new StepResult(OutcomeStatus.Skipped, $"not touched{(Handler(step).Untouched(step) is { Length: > 0 } left ? ", " + left : string.Empty)}: the operation stopped at an earlier failure"));
+                    outcomes[step.Key] = Outcome(step, NotRun(step, "the operation stopped at an earlier failure"));
                 }
 
                 continue;
@@ -239,7 +237,7 @@ public sealed class Executor(ClusterStore store, AuditLog audit, IEnumerable<Ste
                 {
                     if (failed)
                     {
-                        outcomes[step.Key] = Outcome(step, new StepResult(OutcomeStatus.Skipped, $"not touched{(Handler(step).Untouched(step) is { Length: > 0 } left ? ", " + left : string.Empty)}: an earlier step on this host failed"));
+                        outcomes[step.Key] = Outcome(step, NotRun(step, "an earlier step on this host failed"));
                         continue;
                     }
 
@@ -267,7 +265,7 @@ public sealed class Executor(ClusterStore store, AuditLog audit, IEnumerable<Ste
         void KeepPins()
         {
             // Only keys of hosts the cluster still has and does not know yet: a scale-in's removed hosts stay forgotten.
-            var learned = NewPins(pins.Snapshot(), state.Meta);
+            var learned = pins.LearnedFor(state.Meta);
             if (state.Saved && !learned.IsEmpty)
             {
                 state.Update(m => m with { Tug = m.Tug with { HostKeys = m.Tug.HostKeys.SetItems(learned) } });
@@ -282,10 +280,9 @@ public sealed class Executor(ClusterStore store, AuditLog audit, IEnumerable<Ste
         }
     }
 
-    /// <summary>Keys pinned in this run for hosts the cluster still has and whose key it does not know yet.</summary>
-    public static ImmutableSortedDictionary<string, string> NewPins(ImmutableSortedDictionary<string, string> pinned, ClusterMeta meta) =>
-        pinned.Where(p => !meta.Tug.HostKeys.ContainsKey(p.Key) && meta.Topology.ManageHosts.Any(h => p.Key.StartsWith(h + ":", StringComparison.Ordinal) || p.Key.StartsWith($"[{h}]:", StringComparison.Ordinal)))
-            .ToImmutableSortedDictionary(StringComparer.Ordinal);
+    /// <summary>A step skipped because of <paramref name="why"/>, saying what it leaves as it is.</summary>
+    private StepResult NotRun(Step step, string why) =>
+        new(OutcomeStatus.Skipped, $"not touched{(Handler(step).Untouched(step) is { Length: > 0 } left ? ", " + left : string.Empty)}: {why}");
 
     /// <summary>A step an earlier run recorded done whose effect may be undone by a later step by design: trusted, not probed.</summary>
     private bool Trusted(Step step, OperationJournal journal) =>
@@ -311,7 +308,7 @@ public sealed class Executor(ClusterStore store, AuditLog audit, IEnumerable<Ste
         {
             // "Planned but not recorded done" means "may or may not have happened": look before acting.
             var prior = journal.StateOf(key);
-            if (prior == StepState.Done && !handler.ReprobeWhenDone)
+            if (Trusted(step, journal))
             {
                 return (StepResult.Done("done before the interruption; not run again"), true);
             }
@@ -383,9 +380,9 @@ public sealed class Executor(ClusterStore store, AuditLog audit, IEnumerable<Ste
     private static InstanceOutcome Outcome(Step step, StepResult result) =>
         new(step.Key.Subject, step.Role, step.Host, result.Status, result.Message) { Step = step.Key.ToString() };
 
-    private static int SshPort(ClusterMeta meta, Plan plan, string host) =>
-        meta.Topology.Instances.FirstOrDefault(i => i.ManageHost == host)?.SshPort
-        ?? (plan.Meta is { } yaml ? ClusterMetaSerializer.Deserialize(yaml, PlanJson.FileName).Topology.Instances.FirstOrDefault(i => i.ManageHost == host)?.SshPort : null)
+    private static int SshPort(string host, ClusterMeta current, ClusterMeta? planned) =>
+        current.Topology.Instances.FirstOrDefault(i => i.ManageHost == host)?.SshPort
+        ?? planned?.Topology.Instances.FirstOrDefault(i => i.ManageHost == host)?.SshPort
         ?? 22;
 
     /// <summary>Releases the cluster's lock; destroy's forget step may have removed its directory already.</summary>

@@ -60,12 +60,11 @@ public sealed class StepContext
 {
     private readonly Func<string, StepLogin, CancellationToken, Task<IRemoteHost>> _host;
 
-    private readonly Lazy<ClusterMeta?> _planned;
-    private readonly Func<ImmutableSortedDictionary<string, string>> _pins;
+    private readonly PinStore _pins;
 
-    internal StepContext(Plan plan, string operationId, string operationDirectory, ClusterState state, Reach reach, ClusterStore store, IProgress<ProgressEvent>? progress, Func<string, StepLogin, CancellationToken, Task<IRemoteHost>> host, Func<ImmutableSortedDictionary<string, string>> pins)
+    internal StepContext(Plan plan, ClusterMeta? planned, string operationId, string operationDirectory, ClusterState state, Reach reach, ClusterStore store, IProgress<ProgressEvent>? progress, Func<string, StepLogin, CancellationToken, Task<IRemoteHost>> host, PinStore pins)
     {
-        _planned = new Lazy<ClusterMeta?>(() => plan.Meta is { } yaml ? ClusterMetaSerializer.Deserialize(yaml, PlanJson.FileName) : null);
+        PlannedMeta = planned;
         _pins = pins;
         Plan = plan;
         OperationId = operationId;
@@ -102,13 +101,13 @@ public sealed class StepContext
     public IProgress<ProgressEvent>? Progress { get; }
 
     /// <summary>The metadata the plan works toward (deploy, scale), or null when it only updates records.</summary>
-    public ClusterMeta? PlannedMeta => _planned.Value;
+    public ClusterMeta? PlannedMeta { get; }
 
     /// <summary>The metadata to render new instances with: the planned one when there is one, else the current one.</summary>
     public ClusterMeta TargetMeta => PlannedMeta ?? Meta;
 
-    /// <summary>The host keys pinned so far in this operation.</summary>
-    public ImmutableSortedDictionary<string, string> PinnedHostKeys() => _pins();
+    /// <summary>The host keys pinned so far in this operation for hosts of <paramref name="meta"/> that it does not know yet.</summary>
+    public ImmutableSortedDictionary<string, string> LearnedHostKeys(ClusterMeta meta) => _pins.LearnedFor(meta);
 
     /// <summary>The instance with this ID in the current metadata, or else in the planned one.</summary>
     /// <exception cref="ClusterException">The plan names an instance the cluster does not have (a stored plan replayed against changed metadata).</exception>

@@ -194,7 +194,7 @@ public sealed class ClusterInspector(ClusterStore store, AuditLog audit, TimePro
     }
 
     private static (bool Ok, string Summary) Judge(OperationReport report) =>
-        Judge(report.Outcomes.Length, [.. report.Outcomes.Where(o => o.Status is OutcomeStatus.Failed or OutcomeStatus.Unreachable).Select(o => $"{o.Id} ({o.Status})")]);
+        Judge(report.Outcomes.Length, [.. report.Failures.Select(o => $"{o.Id} ({o.Status})")]);
 
     private static (bool Ok, string Summary) Judge(int hosts, ImmutableArray<string> failed) =>
         failed.IsEmpty ? (true, $"{hosts} ok") : (false, $"failed on {failed.Length} of {hosts}: {string.Join(", ", failed)}");
@@ -217,7 +217,7 @@ public sealed class ClusterInspector(ClusterStore store, AuditLog audit, TimePro
     /// <summary>Host keys seen on first contact are kept with the cluster.</summary>
     private void SavePins(string name, ClusterMeta meta, PinStore pins)
     {
-        var learned = Execution.Executor.NewPins(pins.Snapshot(), meta);
+        var learned = pins.LearnedFor(meta);
         if (!learned.IsEmpty)
         {
             store.Save(name, meta with { Tug = meta.Tug with { HostKeys = meta.Tug.HostKeys.SetItems(learned) } });

@@ -92,10 +92,9 @@ public sealed class PlanRunner(Renderer output, Executor executor, ProgressRende
             }
 
             output.Show(table);
-            var bad = report.Outcomes.Where(o => o.Status is OutcomeStatus.Failed or OutcomeStatus.Unreachable).ToList();
-            output.Line(bad.Count == 0
+            output.Line(report.Failures.IsEmpty
                 ? $"{report.Operation} {report.Cluster}: {report.Outcomes.Length} ok, verified on the hosts"
-                : $"{report.Operation} {report.Cluster}: FAILED on {bad.Count} of {report.Outcomes.Length}: {string.Join(", ", bad.Select(b => $"{b.Id} ({b.Status})"))}");
+                : $"{report.Operation} {report.Cluster}: FAILED on {report.Failures.Length} of {report.Outcomes.Length}: {report.FailureList}");
         }
 
         return report.Ok ? ExitCodes.Success : ExitCodes.Failure;

@@ -164,13 +164,7 @@ public sealed class InstanceChecks(HttpClient http, TimeProvider time, IPackageS
     public static async Task<ILookup<string, string>> FileDriftAsync(IRemoteHost remote, string cluster, ClusterMeta meta, IReadOnlyList<InstanceSpec> instances, Reach reach, CancellationToken cancellationToken, Func<InstanceSpec, bool>? joining = null)
     {
         var expected = instances.SelectMany(i => InstanceFiles.Render(cluster, meta, i, joining?.Invoke(i) == true).Select(f => (Instance: i, f.Path, Sha: Sha(f.Content)))).ToList();
-        var result = await remote.RunAsync(HostScripts.FileHashes(expected.Select(e => e.Path)), new RunOptions(Sudo: true, Timeout: reach.WaitTimeout), cancellationToken).ConfigureAwait(false);
-        var actual = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var file in HostReply.Parse(result.Stdout).OfType<FileLine>())
-        {
-            actual[file.Path] = file.Sha256;
-        }
-
+        var actual = await HashesAsync(remote, expected.Select(e => e.Path), reach, cancellationToken).ConfigureAwait(false);
         return expected.Where(e => actual.GetValueOrDefault(e.Path) != e.Sha)
             .ToLookup(e => e.Instance.Id, e => actual.GetValueOrDefault(e.Path) is { Length: > 0 } ? $"{e.Path} differs from what Tug renders" : $"{e.Path} is missing");
     }

@@ -98,10 +98,9 @@ public sealed class SwitchStep(InstanceChecks checks, TimeProvider time) : StepH
         var meta = context.Meta;
         var previous = meta.Tug.Instances.GetValueOrDefault(instance.Id);
         context.Note(instance.ManageHost, instance.Id, inputs.Next.Patched ? "patch" : "upgrade", $"{previous?.Label} -> {inputs.Next.Label}");
-        var next = new InstanceContext(instance, meta.Topology, context.Plan.Cluster, meta.User, inputs.Next.Version, inputs.Target.Entry) { ClusterVersion = meta.Version };
         var remote = await context.HostAsync(step, cancellationToken).ConfigureAwait(false);
         var started = time.GetTimestamp();
-        var switched = await remote.RunAsync(HostScripts.Switch(next, InstanceChecks.Unfetched(inputs.Target), previous?.Label ?? "unknown", context.Reach.WaitTimeout),
+        var switched = await remote.RunAsync(HostScripts.Switch(NextContext(context, inputs, instance), InstanceChecks.Unfetched(inputs.Target), previous?.Label ?? "unknown", context.Reach.WaitTimeout),
             new RunOptions(Sudo: true, Timeout: context.Reach.WaitTimeout + TimeSpan.FromSeconds(30)), cancellationToken).ConfigureAwait(false);
         var roundTrip = time.GetElapsedTime(started).TotalSeconds;
         var reply = HostReply.Parse(switched.Stdout);
@@ -125,7 +124,9 @@ public sealed class SwitchStep(InstanceChecks checks, TimeProvider time) : StepH
         }
 
         started = time.GetTimestamp();
-        var verified = await VerifiedAsync(context, step, cancellationToken).ConfigureAwait(false);
+        var remote = await context.HostAsync(step, cancellationToken).ConfigureAwait(false);
+        var (status, runs) = await InstanceChecks.ProbeAsRecordedAsync(remote, context.Meta, instance, inputs.Next, context.Reach, cancellationToken).ConfigureAwait(false);
+        var verified = await VerifiedAsync(context, step, remote, status, runs, cancellationToken).ConfigureAwait(false);
         var result = verified with { Phases = [healthPhase, Phase("verify", step, time.GetElapsedTime(started).TotalSeconds)] };
         if (result.Ok)
         {
@@ -168,8 +169,7 @@ public sealed class SwitchStep(InstanceChecks checks, TimeProvider time) : StepH
             return null;
         }
 
-        var verified = await VerifiedAsync(context, step, cancellationToken).ConfigureAwait(false);
-        if (!verified.Ok)
+        if (!(await VerifiedAsync(context, step, remote, status, runs, cancellationToken).ConfigureAwait(false)).Ok)
         {
             return null;
         }
@@ -178,15 +178,15 @@ public sealed class SwitchStep(InstanceChecks checks, TimeProvider time) : StepH
         return StepResult.Done($"running {status.Version} ({inputs.Next.Label}), healthy, verified; not restarted");
     }
 
-    /// <summary>The running executable is the new build; for components with a cluster check, the whole cluster is healthy too.</summary>
-    private static async Task<StepResult> VerifiedAsync(StepContext context, Step step, CancellationToken cancellationToken)
+    /// <summary>
+    /// The verdict on a probe of the instance against the new build (<paramref name="status"/>, <paramref name="runs"/>):
+    /// the running executable is the new build; for components with a cluster check, the whole cluster is healthy too.
+    /// </summary>
+    private static async Task<StepResult> VerifiedAsync(StepContext context, Step step, IRemoteHost remote, InstanceStatus status, bool runs, CancellationToken cancellationToken)
     {
         var inputs = (SwitchInputs)step.Inputs;
         var instance = context.Instance(inputs.Instance);
-        var meta = context.Meta;
-        var remote = await context.HostAsync(step, cancellationToken).ConfigureAwait(false);
-        var (status, runs) = await InstanceChecks.ProbeAsRecordedAsync(remote, meta, instance, inputs.Next, context.Reach, cancellationToken).ConfigureAwait(false);
-        var from = meta.Tug.Instances.GetValueOrDefault(instance.Id)?.Label ?? inputs.From;
+        var from = context.Meta.Tug.Instances.GetValueOrDefault(instance.Id)?.Label ?? inputs.From;
         if (!runs)
         {
             return StepResult.Fail($"started but not verified as {inputs.Next.Label}: {status.Detail} (reports {status.Version ?? "no version"})");
@@ -198,13 +198,16 @@ public sealed class SwitchStep(InstanceChecks checks, TimeProvider time) : StepH
         }
 
         // Members of a cluster: the whole cluster must be healthy (quorum) before the next member is touched.
-        var next = new InstanceContext(instance, meta.Topology, context.Plan.Cluster, meta.User, inputs.Next.Version, inputs.Target.Entry) { ClusterVersion = meta.Version };
-        var cluster = await remote.RunAsync(HostScripts.ClusterCheck(next, TimeSpan.FromSeconds(Math.Min(context.Reach.WaitTimeout.TotalSeconds, 60))),
+        var cluster = await remote.RunAsync(HostScripts.ClusterCheck(NextContext(context, inputs, instance), TimeSpan.FromSeconds(Math.Min(context.Reach.WaitTimeout.TotalSeconds, 60))),
             new RunOptions(Sudo: true, Timeout: context.Reach.WaitTimeout + TimeSpan.FromSeconds(30)), cancellationToken).ConfigureAwait(false);
         return cluster.Ok
             ? StepResult.Done($"{from} -> {inputs.Next.Label}: healthy, running {status.Version}, verified; cluster healthy")
             : StepResult.Fail($"the {instance.Role} cluster did not become healthy after this member moved: {cluster.Stderr.Trim()}");
     }
+
+    /// <summary>The instance rendered as it is once on the new build.</summary>
+    private static InstanceContext NextContext(StepContext context, SwitchInputs inputs, InstanceSpec instance) =>
+        InstanceFiles.Context(context.Plan.Cluster, context.Meta, instance) with { Version = inputs.Next.Version, Entry = inputs.Target.Entry };
 
     private static void Record(StepContext context, InstanceSpec instance, DeployedInstance next) =>
         context.State.Update(m =>
@@ -270,7 +273,7 @@ public sealed class RestoreStep(InstanceChecks checks) : StepHandler
     internal static async Task<(bool Restored, string Detail)> RestoreAsync(InstanceChecks checks, StepContext context, Step step, InstanceSpec instance, ResolvedPackage installed, DeployedInstance previous, CancellationToken cancellationToken)
     {
         var meta = context.Meta;
-        var old = new InstanceContext(instance, meta.Topology, context.Plan.Cluster, meta.User, previous.Version, previous.Entry) { ClusterVersion = meta.Version };
+        var old = InstanceFiles.Context(context.Plan.Cluster, meta, instance) with { Version = previous.Version, Entry = previous.Entry };
         var remote = await context.HostAsync(step, cancellationToken).ConfigureAwait(false);
         var rolled = await remote.RunAsync(HostScripts.Rollback(old, installed, previous.Label, context.Reach.WaitTimeout), new RunOptions(Sudo: true, Timeout: context.Reach.WaitTimeout + TimeSpan.FromSeconds(30)), cancellationToken).ConfigureAwait(false);
         var back = InstanceChecks.Waited(instance, rolled, "listening");

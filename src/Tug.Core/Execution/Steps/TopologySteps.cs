@@ -130,9 +130,7 @@ public sealed class SaveMetaStep : StepHandler
     private static ClusterMeta Planned(StepContext context)
     {
         var planned = context.PlannedMeta ?? throw new ClusterException(ClusterException.BadInput, $"The {context.Plan.Operation} plan has a save-meta step but no metadata.");
-        var hosts = planned.Topology.ManageHosts;
-        var learned = context.PinnedHostKeys().Where(p => hosts.Any(h => p.Key.StartsWith(h + ":", StringComparison.Ordinal)));
-        return planned with { Tug = planned.Tug with { HostKeys = planned.Tug.HostKeys.SetItems(learned) } };
+        return planned with { Tug = planned.Tug with { HostKeys = planned.Tug.HostKeys.SetItems(context.LearnedHostKeys(planned)) } };
     }
 }
 
