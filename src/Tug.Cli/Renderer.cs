@@ -58,12 +58,12 @@ public sealed class Renderer(IOContext io, TugHome home, TimeProvider time)
         var directory = Path.Combine(home.Directory, "logs");
         try
         {
-            Directory.CreateDirectory(directory);
+            PrivateFiles.CreateDirectory(directory);
             var path = Path.Combine(directory, $"crash-{time.GetUtcNow():yyyyMMddTHHmmssZ}-{Environment.ProcessId}.log");
-            File.WriteAllText(path, e.ToString(), Encoding.UTF8);
+            PrivateFiles.WriteAllBytes(path, Encoding.UTF8.GetBytes(e.ToString()));
             return path;
         }
-        catch (IOException)
+        catch (Exception x) when (x is IOException or UnauthorizedAccessException)
         {
             return "(no log: " + directory + " is not writable)";
         }

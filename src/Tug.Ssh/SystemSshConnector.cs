@@ -39,7 +39,7 @@ public sealed class SystemSshConnector : IRemoteConnector
             throw RemoteException.KeyChanged(endpoint, pinned!, presented[0].Fingerprint);
         }
 
-        await File.WriteAllTextAsync(knownHosts, match.Line + "\n", cancellationToken).ConfigureAwait(false);
+        PrivateFiles.WriteAllBytes(knownHosts, System.Text.Encoding.UTF8.GetBytes(match.Line + "\n"));
         var host = new SystemSshHost(endpoint, credential as KeyFileCredential, work, knownHosts, match.Fingerprint, connectTimeout);
         var check = await host.RunAsync("true", new RunOptions(Timeout: connectTimeout + TimeSpan.FromSeconds(5)), cancellationToken).ConfigureAwait(false);
         if (!check.Ok)

@@ -216,7 +216,7 @@ public sealed class AuditLog(string directory, TimeProvider time)
     /// <exception cref="IOException">The log cannot be written.</exception>
     public AuditEntry Append(AuditEvent record)
     {
-        Directory.CreateDirectory(directory);
+        PrivateFiles.CreateDirectory(directory);
         using var gate = TakeAppendLock();
 
         var (lastSeq, lastHash, endsTorn) = ChainTip();
@@ -245,7 +245,7 @@ public sealed class AuditLog(string directory, TimeProvider time)
 
         line.Write(canonical.AsSpan(0, canonical.Length - 1));
         line.Write(Encoding.UTF8.GetBytes($",\"hash\":\"{raw.Hash}\"}}\n"));
-        using (var stream = new FileStream(FilePath, FileMode.Append, FileAccess.Write, FileShare.Read, bufferSize: 0))
+        using (var stream = PrivateFiles.Open(FilePath, FileMode.Append, FileShare.Read, bufferSize: 0))
         {
             stream.Write(line.WrittenSpan);
             stream.Flush(flushToDisk: true);
@@ -469,7 +469,7 @@ public sealed class AuditLog(string directory, TimeProvider time)
         {
             try
             {
-                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, bufferSize: 1);
+                return PrivateFiles.Open(path, FileMode.OpenOrCreate, FileShare.None, bufferSize: 1, access: FileAccess.ReadWrite);
             }
             catch (IOException e) when (ClusterLock.IsLockConflict(e))
             {

@@ -37,6 +37,12 @@ public sealed class ClusterException : TugException
     public const string Interrupted = "E4007";
     public const string AuditBroken = "E4008";
 
+    /// <summary>A cluster's meta.yaml that cannot be read, does not parse, or holds no instance: never read as an empty cluster.</summary>
+    public const string MetaBroken = "E4020";
+
+    /// <summary>A state file of Tug's (a journal, a stored plan, lock.json, the audit head) that cannot be read or is corrupt.</summary>
+    public const string StateBroken = "E4021";
+
     /// <summary>The refusal for a cluster this control machine has no meta.yaml for.</summary>
     public static ClusterException ClusterNotFound(string name) =>
         new(NotFound, $"Cluster '{name}' does not exist on this control machine.",

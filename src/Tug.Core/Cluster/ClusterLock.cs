@@ -100,14 +100,14 @@ public sealed class ClusterLock : IDisposable
     public static ClusterLock Acquire(string clusterDirectory, LockHolder holder)
     {
         EnsureLockingEnabled();
-        Directory.CreateDirectory(clusterDirectory);
+        PrivateFiles.CreateDirectory(clusterDirectory);
         var lockPath = Path.Combine(clusterDirectory, LockFileName);
         FileStream? handle = null;
         for (var attempt = 1; handle is null; attempt++)
         {
             try
             {
-                handle = new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, bufferSize: 1);
+                handle = PrivateFiles.Open(lockPath, FileMode.OpenOrCreate, FileShare.None, bufferSize: 1, access: FileAccess.ReadWrite);
             }
             catch (IOException e) when (IsLockConflict(e))
             {

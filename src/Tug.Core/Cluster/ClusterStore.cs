@@ -33,8 +33,15 @@ public sealed class ClusterStore(string clustersDirectory, TimeProvider time)
             ? [.. System.IO.Directory.GetDirectories(clustersDirectory).Select(Path.GetFileName).OfType<string>().Where(ClusterName.IsValid).Where(Exists).Order(StringComparer.Ordinal)]
             : [];
 
-    /// <summary>Reads a cluster's metadata.</summary>
-    /// <exception cref="ClusterException">The cluster does not exist.</exception>
+    /// <summary>
+    /// Reads a cluster's metadata. A meta.yaml that cannot be read, is larger than <see cref="YamlLimits.Meta"/> allows,
+    /// does not parse, lacks <c>user</c> or <c>tidb_version</c>, or holds no instance is refused: it never reads as an
+    /// empty cluster (which destroy would then "remove" from no host and forget).
+    /// </summary>
+    /// <exception cref="ClusterException">
+    /// <see cref="ClusterException.NotFound"/>: the cluster does not exist; <see cref="ClusterException.MetaBroken"/>: its
+    /// meta.yaml is unreadable, the message naming the file and the first problem with its line and column.
+    /// </exception>
     public ClusterMeta Load(string name)
     {
         if (!Exists(name))
@@ -42,29 +49,75 @@ public sealed class ClusterStore(string clustersDirectory, TimeProvider time)
             throw ClusterException.ClusterNotFound(name);
         }
 
-        return ClusterMetaSerializer.Deserialize(File.ReadAllText(MetaFile(name)), MetaFile(name));
+        var path = MetaFile(name);
+        ClusterMeta meta;
+        try
+        {
+            meta = ClusterMetaSerializer.Deserialize(TopologyLoader.ReadBounded(path, YamlLimits.Meta), path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw MetaBroken(name, path, $"it cannot be read: {e.Message}", e);
+        }
+        catch (TopologyException e)
+        {
+            throw MetaBroken(name, path, e.Diagnostics[0].ToString(), e);
+        }
+
+        var missing = meta.User.Length == 0 ? "user" : meta.Version.Length == 0 ? "tidb_version" : !meta.Topology.Servers.Any() ? "topology (no instance)" : null;
+        if (missing is not null)
+        {
+            throw MetaBroken(name, path, $"{path}: it has no {missing} (empty or truncated)", null);
+        }
+
+        return meta;
     }
 
+    /// <summary>The refusal for a cluster whose meta.yaml cannot be used.</summary>
+    public static ClusterException MetaBroken(string name, string path, string problem, Exception? inner) =>
+        new(ClusterException.MetaBroken, $"Cluster '{name}' has a broken meta.yaml ({path}): {problem}.",
+            $"Restore it from {Path.Combine(Path.GetDirectoryName(path) ?? ".", "backup")}/ (the copies kept before each change), or forget the cluster on this control machine only with `tug cluster destroy {name} --force` (nothing on its hosts is removed then). Nothing was changed.",
+            inner);
+
     /// <summary>Writes a cluster's metadata atomically, keeping the previous version under <c>backup/</c>.</summary>
+    /// <remarks>Directories are created 0700 and files 0600 whatever the umask (<see cref="PrivateFiles"/>).</remarks>
     public void Save(string name, ClusterMeta meta)
     {
         var path = MetaFile(name);
-        System.IO.Directory.CreateDirectory(Directory(name));
+        CreateDirectories(name);
         if (File.Exists(path))
         {
             var backup = Path.Combine(Directory(name), "backup");
-            System.IO.Directory.CreateDirectory(backup);
-            File.Copy(path, Path.Combine(backup, $"meta-{time.GetUtcNow().ToString("yyyy-MM-ddTHH-mm-ss.fffffffZ", CultureInfo.InvariantCulture)}.yaml"), overwrite: true);
+            PrivateFiles.CreateDirectory(backup);
+            var copy = Path.Combine(backup, $"meta-{time.GetUtcNow().ToString("yyyy-MM-ddTHH-mm-ss.fffffffZ", CultureInfo.InvariantCulture)}.yaml");
+            File.Copy(path, copy, overwrite: true);
+            PrivateFiles.Restrict(copy);
         }
 
         var temporary = path + $".tmp-{Environment.ProcessId}";
-        using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write))
+        using (var stream = PrivateFiles.Open(temporary, FileMode.Create))
         {
             stream.Write(Encoding.UTF8.GetBytes(ClusterMetaSerializer.Serialize(meta)));
             stream.Flush(flushToDisk: true);
         }
 
         File.Move(temporary, path, overwrite: true);
+    }
+
+    /// <summary>
+    /// Creates <c>$TUG_HOME</c>, <c>clusters/</c> and the cluster's directory as needed, each 0700 whatever the umask
+    /// (directories that exist keep their mode).
+    /// </summary>
+    public void CreateDirectories(string name)
+    {
+        var home = Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(clustersDirectory)));
+        if (home is not null)
+        {
+            PrivateFiles.CreateDirectory(home);
+        }
+
+        PrivateFiles.CreateDirectory(clustersDirectory);
+        PrivateFiles.CreateDirectory(Directory(name));
     }
 
     /// <summary>Removes a cluster's state from the control machine.</summary>

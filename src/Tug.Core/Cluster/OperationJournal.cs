@@ -187,8 +187,8 @@ public sealed class OperationJournal : IDisposable
         }
 
         var path = PathOf(clusterDirectory, header.Id);
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read, bufferSize: 0);
+        PrivateFiles.CreateDirectory(Path.GetDirectoryName(path)!);
+        var stream = PrivateFiles.Open(path, FileMode.CreateNew, FileShare.Read, bufferSize: 0);
         var journal = new OperationJournal(path, header, stream, time, new Dictionary<string, StepState>(StringComparer.Ordinal), 0, needsNewline: false);
         try
         {
@@ -235,7 +235,7 @@ public sealed class OperationJournal : IDisposable
                 "See the operations with `tug cluster audit`.");
         }
 
-        var stream = new FileStream(path!, FileMode.Append, FileAccess.Write, FileShare.Read, bufferSize: 0);
+        var stream = PrivateFiles.Open(path!, FileMode.Append, FileShare.Read, bufferSize: 0);
         var states = new Dictionary<string, StepState>(StringComparer.Ordinal);
         foreach (var step in parsed.Steps)
         {
@@ -562,7 +562,7 @@ internal static class DurableFile
         var temporary = Path.Combine(directory, $".{Path.GetFileName(path)}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}");
         try
         {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0))
+            using (var stream = PrivateFiles.Open(temporary, FileMode.CreateNew, FileShare.None, bufferSize: 0))
             {
                 stream.Write(content);
                 stream.Flush(flushToDisk: true);

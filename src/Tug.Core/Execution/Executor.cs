@@ -93,7 +93,7 @@ public sealed class Executor(ClusterStore store, AuditLog audit, IEnumerable<Ste
     private async Task<OperationReport> ExecuteAsync(Plan plan, OperationRecord? resume, ExecutionOptions options, IProgress<ProgressEvent>? progress, CancellationToken cancellationToken)
     {
         var directory = store.Directory(plan.Cluster);
-        Directory.CreateDirectory(directory);
+        store.CreateDirectories(plan.Cluster);
         var args = AuditLog.Redact(resume?.Header.Args ?? options.CommandLine, AuditLog.TugSwitches);
         var command = AuditLog.CommandText(args);
         var id = resume?.Id ?? OperationId.New(time);
@@ -130,10 +130,10 @@ public sealed class Executor(ClusterStore store, AuditLog audit, IEnumerable<Ste
         var planPath = PlanJson.PathOf(directory, id);
         if (resume is null)
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(planPath)!);
+            PrivateFiles.CreateDirectory(Path.GetDirectoryName(planPath)!);
             foreach (var artifact in plan.Artifacts)
             {
-                Directory.CreateDirectory(Path.Combine(Path.GetDirectoryName(planPath)!, ArtifactsDirectory));
+                PrivateFiles.CreateDirectory(Path.Combine(Path.GetDirectoryName(planPath)!, ArtifactsDirectory));
                 DurableFile.WriteAtomically(ArtifactPath(Path.GetDirectoryName(planPath)!, artifact.Sha256), artifact.Content);
             }
 

@@ -19,10 +19,9 @@ public static class SshKeys
             return File.ReadAllText(publicPath).Trim();
         }
 
-        Directory.CreateDirectory(directory);
+        PrivateFiles.CreateDirectory(directory);
         using var rsa = RSA.Create(4096);
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite };
-        using (var stream = new FileStream(privatePath + ".tmp", options))
+        using (var stream = PrivateFiles.Open(privatePath + ".tmp", FileMode.Create))
         {
             stream.Write(Encoding.ASCII.GetBytes(rsa.ExportRSAPrivateKeyPem() + "\n"));
             stream.Flush(flushToDisk: true);
@@ -30,7 +29,7 @@ public static class SshKeys
 
         File.Move(privatePath + ".tmp", privatePath, overwrite: true);
         var line = PublicKeyLine(rsa, comment);
-        File.WriteAllText(publicPath, line + "\n");
+        PrivateFiles.WriteAllBytes(publicPath, Encoding.ASCII.GetBytes(line + "\n"));
         return line;
     }
 

@@ -93,7 +93,7 @@ public static class ClusterMetaSerializer
     {
         var errors = new List<TopologyDiagnostic>();
         var binder = new SchemaBinder(fileName, strict: false, errors);
-        var root = YamlTree.Parse(yaml, fileName);
+        var root = YamlTree.Parse(yaml, fileName, YamlLimits.Meta);
         var bound = binder.BindStruct(root, MetaSchema, "meta", new SourceLocation(fileName, 1, 1));
         var tug = bound.Struct("tug");
         if (errors.Count > 0)

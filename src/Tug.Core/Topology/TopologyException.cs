@@ -140,4 +140,13 @@ public static class TopologyErrors
 
     /// <summary>A value outside its allowed set (<c>systemd_mode</c>, <c>ssh_type</c>).</summary>
     public const string BadEnumValue = "E1019";
+
+    /// <summary>A topology or meta file larger than its limit (<see cref="YamlLimits.MaxBytes"/>).</summary>
+    public const string TooLarge = "E1080";
+
+    /// <summary>YAML nested deeper than its limit (<see cref="YamlLimits.MaxDepth"/>).</summary>
+    public const string TooDeep = "E1081";
+
+    /// <summary>YAML aliases that expand past their limit (<see cref="YamlLimits.MaxAliasNodes"/>, "billion laughs").</summary>
+    public const string TooManyAliases = "E1082";
 }

@@ -37,11 +37,42 @@ public static class TopologyLoader
     /// <exception cref="TopologyException">The file cannot be read, or it is invalid.</exception>
     public static Topology LoadScaleOut(string path, Topology cluster) => ParseScaleOut(Read(path), path, cluster);
 
+    /// <summary>
+    /// Reads a file as UTF-8, refusing it when it is larger than <paramref name="limits"/> allow: the size is checked
+    /// before reading, and the read stops at the limit (a file that grows, or a device, cannot make it read more).
+    /// </summary>
+    /// <exception cref="TopologyException">The file is too large.</exception>
+    /// <exception cref="IOException">The file cannot be read.</exception>
+    /// <exception cref="UnauthorizedAccessException">The file cannot be read.</exception>
+    internal static string ReadBounded(string path, YamlLimits limits)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        if (stream.CanSeek && stream.Length > limits.MaxBytes)
+        {
+            throw limits.TooLarge(path, stream.Length);
+        }
+
+        var buffer = new byte[limits.MaxBytes + 1];
+        var total = 0;
+        int read;
+        while (total < buffer.Length && (read = stream.Read(buffer, total, buffer.Length - total)) > 0)
+        {
+            total += read;
+        }
+
+        if (total > limits.MaxBytes)
+        {
+            throw limits.TooLarge(path, total);
+        }
+
+        return new UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetString(buffer, 0, total).TrimStart('\uFEFF');
+    }
+
     private static string Read(string path)
     {
         try
         {
-            return File.ReadAllText(path, Encoding.UTF8);
+            return ReadBounded(path, YamlLimits.Topology);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -142,7 +142,16 @@ public sealed record KeyInfo
                 "Move the existing file away first, or write the new key elsewhere with --name.");
         }
 
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        var keyDirectory = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        if (IsPrivate)
+        {
+            PrivateFiles.CreateDirectory(keyDirectory);
+        }
+        else
+        {
+            Directory.CreateDirectory(keyDirectory);
+        }
+
         var options = new FileStreamOptions
         {
             Mode = FileMode.CreateNew,
@@ -151,6 +160,12 @@ public sealed record KeyInfo
                 : UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead,
         };
         using var stream = new FileStream(path, options);
+        if (!OperatingSystem.IsWindows())
+        {
+            // Explicitly, so the umask cannot widen (or narrow) it: 0600 private, 0644 public.
+            File.SetUnixFileMode(stream.SafeFileHandle, options.UnixCreateMode.Value);
+        }
+
         stream.Write(ToFileBytes());
         stream.Flush(flushToDisk: true);
     }

@@ -452,7 +452,7 @@ public sealed class LocalMirror
             $"rotated root keys: root v{root.Version}, {threshold} of {keyCount} new keys", [.. written.Select(w => $"new root key {w}")], cancellationToken).ConfigureAwait(false);
 
         var retired = Path.Combine(KeyDirectory, KeyRing.RetiredFolder);
-        System.IO.Directory.CreateDirectory(retired);
+        PrivateFiles.CreateDirectory(retired);
         foreach (var file in System.IO.Directory.GetFiles(KeyDirectory, "*-root.json"))
         {
             var key = KeyInfo.Load(file);

@@ -28,9 +28,21 @@ internal sealed record YSeq(ImmutableArray<YNode> Items, int Line, int Column) :
 internal static class YamlTree
 {
     /// <summary>Parses the first document; null when the text holds no document (empty file).</summary>
-    /// <exception cref="TopologyException">Syntax error, duplicate key or non-scalar key.</exception>
-    public static YNode? Parse(string text, string file)
+    /// <param name="text">The YAML text.</param>
+    /// <param name="file">The file named in errors.</param>
+    /// <param name="limits">The bounds: <see cref="YamlLimits.Topology"/> by default, <see cref="YamlLimits.Meta"/> for meta.yaml.</param>
+    /// <exception cref="TopologyException">
+    /// Syntax error, duplicate key, non-scalar key, or a limit of <see cref="YamlLimits"/> passed (text too long, nesting too
+    /// deep, aliases expanding to too much).
+    /// </exception>
+    public static YNode? Parse(string text, string file, YamlLimits? limits = null)
     {
+        limits ??= YamlLimits.Topology;
+        if (text.Length > limits.MaxBytes)
+        {
+            throw limits.TooLarge(file, text.Length);
+        }
+
         try
         {
             var parser = new Parser(new StringReader(text));
@@ -41,7 +53,7 @@ internal static class YamlTree
             }
 
             parser.Consume<DocumentStart>();
-            return new Reader(parser, file).Read();
+            return new Reader(parser, file, limits).Read(1).Node;
         }
         catch (YamlException e) when (e is not AnchorNotFoundException)
         {
@@ -69,49 +81,83 @@ internal static class YamlTree
         return at >= 0 ? message[(at + 3)..] : message;
     }
 
-    private sealed class Reader(IParser parser, string file)
+    /// <summary>
+    /// Builds the tree from YamlDotNet's events with an explicit depth bound (YamlDotNet's parser is event-driven, but
+    /// this reader recurses once per nesting level, so 20,000 nested <c>[</c> would overflow the stack) and a count of
+    /// what aliases expand to: an alias shares its anchor's node here, but every later reader (the config maps, the
+    /// rendered config files, meta.yaml) copies it, so a 500-byte "billion laughs" would expand to 10^9 nodes there.
+    /// </summary>
+    private sealed class Reader(IParser parser, string file, YamlLimits limits)
     {
-        private readonly Dictionary<string, YNode> _anchors = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, (YNode Node, Size Size)> _anchors = new(StringComparer.Ordinal);
+        private long _aliasNodes;
+        private long _aliasChars;
 
-        public YNode Read()
+        public (YNode Node, Size Size) Read(int depth)
         {
             var start = parser.Current!.Start;
             switch (parser.Current)
             {
                 case AnchorAlias alias:
+                {
                     parser.MoveNext();
-                    return _anchors.TryGetValue(alias.Value.Value, out var target)
-                        ? target
-                        : throw new AnchorNotFoundException(alias.Start, alias.End, $"alias *{alias.Value.Value}");
+                    if (!_anchors.TryGetValue(alias.Value.Value, out var target))
+                    {
+                        throw new AnchorNotFoundException(alias.Start, alias.End, $"alias *{alias.Value.Value}");
+                    }
+
+                    // The alias's copy would be nested here: its own depth counts from this level.
+                    if (depth - 1 + target.Size.Depth > limits.MaxDepth)
+                    {
+                        throw limits.TooDeep(new SourceLocation(file, L(start), C(start)));
+                    }
+
+                    _aliasNodes += target.Size.Nodes;
+                    _aliasChars += target.Size.Chars;
+                    if (_aliasNodes > limits.MaxAliasNodes || _aliasChars > limits.MaxAliasChars)
+                    {
+                        throw limits.TooManyAliases(new SourceLocation(file, L(start), C(start)), alias.Value.Value, _aliasNodes, _aliasChars);
+                    }
+
+                    return target;
+                }
 
                 case Scalar scalar:
                     parser.MoveNext();
-                    return Remember(scalar.Anchor, new YScalar(scalar.Value, scalar.Style == ScalarStyle.Plain, L(start), C(start)));
+                    return Remember(scalar.Anchor, new YScalar(scalar.Value, scalar.Style == ScalarStyle.Plain, L(start), C(start)), new Size(1, scalar.Value.Length, 0));
 
                 case SequenceStart sequence:
                 {
+                    Enter(depth, start);
                     parser.MoveNext();
                     var items = ImmutableArray.CreateBuilder<YNode>();
+                    var size = new Size(1, 0, 1);
                     while (!parser.TryConsume<SequenceEnd>(out _))
                     {
-                        items.Add(Read());
+                        var item = Read(depth + 1);
+                        items.Add(item.Node);
+                        size = size.Add(item.Size);
                     }
 
-                    return Remember(sequence.Anchor, new YSeq(items.ToImmutable(), L(start), C(start)));
+                    return Remember(sequence.Anchor, new YSeq(items.ToImmutable(), L(start), C(start)), size);
                 }
 
                 case MappingStart mapping:
                 {
+                    Enter(depth, start);
                     parser.MoveNext();
                     var entries = ImmutableArray.CreateBuilder<YEntry>();
                     var seen = new Dictionary<string, YScalar>(StringComparer.Ordinal);
+                    var size = new Size(1, 0, 1);
                     while (!parser.TryConsume<MappingEnd>(out _))
                     {
-                        if (Read() is not YScalar key)
+                        var keyAt = parser.Current!.Start;
+                        var read = Read(depth + 1);
+                        if (read.Node is not YScalar key)
                         {
                             throw TopologyException.One(
                                 TopologyErrors.BadValue,
-                                new SourceLocation(file, L(parser.Current!.Start), C(parser.Current!.Start)),
+                                new SourceLocation(file, L(keyAt), C(keyAt)),
                                 "a mapping key must be a plain value, not a list or a mapping",
                                 "Write keys as simple names (host:, port:, ...).");
                         }
@@ -126,10 +172,12 @@ internal static class YamlTree
                         }
 
                         seen[key.Value] = key;
-                        entries.Add(new YEntry(key, Read()));
+                        var value = Read(depth + 1);
+                        entries.Add(new YEntry(key, value.Node));
+                        size = size.Add(read.Size).Add(value.Size);
                     }
 
-                    return Remember(mapping.Anchor, new YMap(entries.ToImmutable(), L(start), C(start)));
+                    return Remember(mapping.Anchor, new YMap(entries.ToImmutable(), L(start), C(start)), size);
                 }
 
                 default:
@@ -137,18 +185,33 @@ internal static class YamlTree
             }
         }
 
-        private YNode Remember(AnchorName anchor, YNode node)
+        private void Enter(int depth, Mark start)
+        {
+            if (depth > limits.MaxDepth)
+            {
+                throw limits.TooDeep(new SourceLocation(file, L(start), C(start)));
+            }
+        }
+
+        private (YNode Node, Size Size) Remember(AnchorName anchor, YNode node, Size size)
         {
             if (!anchor.IsEmpty)
             {
-                _anchors[anchor.Value] = node;
+                _anchors[anchor.Value] = (node, size);
             }
 
-            return node;
+            return (node, size);
         }
 
         private static int L(Mark mark) => (int)mark.Line;
 
         private static int C(Mark mark) => (int)mark.Column;
+    }
+
+    /// <summary>What a node expands to: nodes, characters of scalar text, and its own nesting depth (0 for a scalar).</summary>
+    private readonly record struct Size(long Nodes, long Chars, int Depth)
+    {
+        // Relative depth: a scalar 0, a mapping or list 1 + its deepest child's.
+        public Size Add(Size child) => new(Nodes + child.Nodes, Chars + child.Chars, Math.Max(Depth, child.Depth + 1));
     }
 }
