@@ -48,7 +48,11 @@ public sealed class Program(IOContext io, Action<IServiceCollection>? overrides 
         var parse = root.Parse(args);
         try
         {
-            return await parse.InvokeAsync(new InvocationConfiguration { Output = io.Out, Error = io.Error, EnableDefaultExceptionHandler = false }, cancellationToken);
+            var exit = await parse.InvokeAsync(new InvocationConfiguration { Output = io.Out, Error = io.Error, EnableDefaultExceptionHandler = false }, cancellationToken);
+
+            // A command line that does not parse (unknown flag, bad number, value outside its set or range) is bad
+            // input: refused, nothing done, exit 2 like every other refusal (System.CommandLine itself returns 1).
+            return parse.Errors.Count > 0 && exit == ExitCodes.Failure ? ExitCodes.BadInput : exit;
         }
         catch (TugException e)
         {

@@ -50,6 +50,37 @@ public sealed class Executor(ClusterStore store, AuditLog audit, IEnumerable<Ste
     public Task<OperationReport> RunAsync(Plan plan, ExecutionOptions options, IProgress<ProgressEvent>? progress, CancellationToken cancellationToken) =>
         ExecuteAsync(plan, resume: null, options, progress, cancellationToken);
 
+    /// <summary>
+    /// <c>tug cluster destroy --force</c> of a cluster whose meta.yaml cannot be read: its hosts are unknown, so nothing
+    /// on them is touched; only the local state is forgotten, under the cluster's lock, and recorded in the audit log
+    /// when that can be written. Returns why the audit record could not be written, or null.
+    /// </summary>
+    /// <exception cref="ClusterException">Another process holds the cluster's lock.</exception>
+    public string? ForgetLocally(string cluster, ExecutionOptions options)
+    {
+        var directory = store.Directory(cluster);
+        var command = AuditLog.CommandText(AuditLog.Redact(options.CommandLine, AuditLog.TugSwitches));
+        var id = OperationId.New(time);
+        using var held = new LockRelease(ClusterLock.Acquire(directory, LockHolder.ForThisProcess(id, command, time)));
+        var problem = TryAudit(AuditEvent.Started(id, cluster, command));
+        store.Delete(cluster);
+        return TryAudit(AuditEvent.Ended(id, cluster, command, JournalOutcome.Succeeded, ExitCodes.Success,
+            "forgot the local state only (meta.yaml unreadable); nothing on the hosts was removed")) ?? problem;
+    }
+
+    private string? TryAudit(AuditEvent record)
+    {
+        try
+        {
+            audit.Append(record);
+            return null;
+        }
+        catch (Exception e) when (e is TugException or IOException or UnauthorizedAccessException)
+        {
+            return e.Message;
+        }
+    }
+
     /// <summary>The operation <c>tug cluster replay</c> would resume: by ID, or the cluster's last interrupted or failed one.</summary>
     /// <exception cref="ClusterException">Nothing to replay, an unknown ID, one that succeeded, or one still running.</exception>
     public OperationRecord FindReplayable(string cluster, string? id)
@@ -82,7 +113,14 @@ public sealed class Executor(ClusterStore store, AuditLog audit, IEnumerable<Ste
                 $"Run the command again (`tug {string.Join(' ', record.Header.Args)}`), or close it with --force on the next command.");
         }
 
-        return PlanJson.Deserialize(File.ReadAllText(path), path);
+        try
+        {
+            return PlanJson.Deserialize(File.ReadAllText(path), path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ClusterException(ClusterException.StateBroken, $"The stored plan {path} cannot be read: {e.Message}", "Check the file's permissions; nothing was changed.", e);
+        }
     }
 
     /// <summary>Resumes an interrupted or failed operation from its stored plan.</summary>

@@ -43,11 +43,19 @@ public static class PlanJson
                 throw new ClusterException(ClusterException.BadInput, $"{source} is not a plan this version of tug reads (format {envelope?.Format}, expected {Format}).");
             }
 
+            if (plan.Steps.IsDefault || plan.Steps.Any(s => s is null || s.Key is null || s.Inputs is null) || plan.Cluster is null || plan.Operation is null)
+            {
+                throw new ClusterException(ClusterException.StateBroken, $"{source} is not a readable plan: a step, its key or its inputs, the cluster or the operation is missing.",
+                    "The stored plan was damaged; close the operation with --force on the next command, or run the command again.");
+            }
+
             return plan;
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException or ArgumentException or FormatException or OverflowException)
         {
-            throw new ClusterException(ClusterException.BadInput, $"{source} is not a readable plan: {e.Message}", inner: e);
+            // System.Text.Json bounds depth (64) itself; anything it or the records' constructors refuse is a damaged file, not a bug.
+            throw new ClusterException(ClusterException.StateBroken, $"{source} is not a readable plan: {e.Message}",
+                "The stored plan was damaged; close the operation with --force on the next command, or run the command again.", e);
         }
     }
 

@@ -41,11 +41,27 @@ public sealed class ClusterOptions
 
     public Option<string> Ssh { get; } = new Option<string>(CliConstants.SshOption) { Description = "SSH transport: builtin (in-process) or system (the ssh client, honours ~/.ssh/config).", DefaultValueFactory = _ => "builtin", Recursive = true }.AcceptOnlyFromAmong("builtin", "system");
 
-    public Option<int> SshTimeout { get; } = new(CliConstants.SshTimeoutOption) { Description = "Seconds to wait for an SSH connection.", DefaultValueFactory = _ => 5, Recursive = true };
+    public Option<int> SshTimeout { get; } = Ranged(new(CliConstants.SshTimeoutOption) { Description = "Seconds to wait for an SSH connection (1-3600).", DefaultValueFactory = _ => 5, Recursive = true }, 1, 3600);
 
-    public Option<int> WaitTimeout { get; } = new(CliConstants.WaitTimeoutOption) { Description = "Seconds to wait for a service to come up or go down.", DefaultValueFactory = _ => 120, Recursive = true };
+    public Option<int> WaitTimeout { get; } = Ranged(new(CliConstants.WaitTimeoutOption) { Description = "Seconds to wait for a service to come up or go down (1-86400).", DefaultValueFactory = _ => 120, Recursive = true }, 1, 86400);
 
-    public Option<int> Concurrency { get; } = new(CliConstants.ConcurrencyOption, CliConstants.ConcurrencyAlias) { Description = "Hosts worked on at once.", DefaultValueFactory = _ => Math.Max(8, Environment.ProcessorCount * 8), Recursive = true };
+    public Option<int> Concurrency { get; } = Ranged(new(CliConstants.ConcurrencyOption, CliConstants.ConcurrencyAlias) { Description = "Hosts worked on at once (1-1024).", DefaultValueFactory = _ => Math.Max(8, Environment.ProcessorCount * 8), Recursive = true }, 1, 1024);
+
+    /// <summary>
+    /// Refuses a value outside [<paramref name="min"/>, <paramref name="max"/>] at parse time (exit 2, the flag and the
+    /// range named), so a negative or huge timeout never reaches a TimeSpan or a socket as a bug.
+    /// </summary>
+    public static Option<int> Ranged(Option<int> option, int min, int max)
+    {
+        option.Validators.Add(result =>
+        {
+            if (result.Tokens.Count > 0 && result.GetValueOrDefault<int>() is var value && (value < min || value > max))
+            {
+                result.AddError($"{option.Name} {value.ToString(System.Globalization.CultureInfo.InvariantCulture)} is out of range: give a whole number from {min.ToString(System.Globalization.CultureInfo.InvariantCulture)} to {max.ToString(System.Globalization.CultureInfo.InvariantCulture)}.");
+            }
+        });
+        return option;
+    }
 
     public Option<string> Format { get; } = CommandTree.FormatOption(recursive: true);
 

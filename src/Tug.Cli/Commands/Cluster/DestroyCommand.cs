@@ -2,12 +2,18 @@
 
 using System.CommandLine;
 using Microsoft.Extensions.DependencyInjection;
+using Tug.Core.Cluster;
+using Tug.Core.Execution;
 using Tug.Core.Planning;
 
 namespace Tug.Cli.Commands.Cluster;
 
 /// <summary><c>tug cluster destroy</c>: the topology planner's destroy plan, run; <c>--force</c> also forgets the cluster when some hosts could not be cleaned.</summary>
-public sealed class DestroyCommand(TopologyPlanner topologies, PlanRunner runner)
+/// <remarks>
+/// A cluster whose meta.yaml cannot be read is refused (its hosts are unknown, so nothing could be removed from them);
+/// with <c>--force</c> only its local state is forgotten, and the command says that nothing on the hosts was removed.
+/// </remarks>
+public sealed class DestroyCommand(TopologyPlanner topologies, PlanRunner runner, Executor executor, Renderer output, IOContext io, CommandLineArgs commandLine)
 {
     public static Command Create(IServiceProvider services, ClusterOptions options)
     {
@@ -20,7 +26,51 @@ public sealed class DestroyCommand(TopologyPlanner topologies, PlanRunner runner
         return command;
     }
 
-    public Task<int> RunAsync(SelectArguments args, CancellationToken cancellationToken) =>
-        runner.RunAsync(topologies.Destroy(args.Name, args.Mutating.Force), args.Mutating, args.Globals,
+    public async Task<int> RunAsync(SelectArguments args, CancellationToken cancellationToken)
+    {
+        Plan plan;
+        try
+        {
+            plan = topologies.Destroy(args.Name, args.Mutating.Force);
+        }
+        catch (ClusterException e) when (e.Code == ClusterException.MetaBroken && args.Mutating.Force)
+        {
+            return ForgetLocally(args, e);
+        }
+
+        return await runner.RunAsync(plan, args.Mutating, args.Globals,
             $"Destroy cluster '{args.Name}': stop every instance and delete its units, deploy, data and log directories on every host?", cancellationToken);
+    }
+
+    private int ForgetLocally(SelectArguments args, ClusterException broken)
+    {
+        output.Warning(broken.Message);
+        if (args.Mutating.DryRun)
+        {
+            output.Line($"would forget cluster '{args.Name}' on this control machine only; nothing on its hosts would be removed");
+            output.Line("dry run: nothing was changed");
+            return ExitCodes.Success;
+        }
+
+        if (!args.Mutating.Yes)
+        {
+            io.Error.Write($"Forget cluster '{args.Name}' on this control machine only (its meta.yaml, key and journals)? Nothing on its hosts will be removed. [y/N] ");
+            var answer = io.In.ReadLine()?.Trim();
+            if (!string.Equals(answer, "y", StringComparison.OrdinalIgnoreCase) && !string.Equals(answer, "yes", StringComparison.OrdinalIgnoreCase))
+            {
+                output.Note("destroy cancelled; nothing was changed");
+                return ExitCodes.Failure;
+            }
+        }
+
+        var auditProblem = executor.ForgetLocally(args.Name, new ExecutionOptions(args.Globals.Reach(), commandLine.Args, Force: true));
+        if (auditProblem is not null)
+        {
+            output.Warning($"the audit log could not record this: {auditProblem}");
+        }
+
+        output.Line($"destroy {args.Name}: forgot the cluster on this control machine only; NOTHING on its hosts was removed (its meta.yaml could not be read, so its hosts are unknown).");
+        output.Line("Its instances may still run there: stop and remove them by hand (units tug-managed under /etc/systemd/system, the deploy and data directories).");
+        return ExitCodes.Success;
+    }
 }
