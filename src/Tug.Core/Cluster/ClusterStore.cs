@@ -19,6 +19,16 @@ public sealed class ClusterStore(string clustersDirectory, TimeProvider time)
         : throw new ClusterException(ClusterException.BadInput, $"'{name}' is not a cluster name: names start with a letter or digit and use only letters, digits, '-', '_' and '.'.",
             "See the clusters with `tug cluster list`.");
 
+    /// <summary>
+    /// The first line of every meta.yaml Tug writes; such a file must end with <see cref="MetaFooter"/>, so a truncated
+    /// one is told from a whole one (both are YAML comments: TiUP reads the file as before, and a file TiUP wrote,
+    /// without them, is read as before too).
+    /// </summary>
+    public const string MetaHeader = "# meta.yaml of a Tug cluster: written whole, it ends with the line '# end of meta.yaml'.\n";
+
+    /// <summary>The last line of every meta.yaml Tug writes.</summary>
+    public const string MetaFooter = "# end of meta.yaml\n";
+
     public string MetaFile(string name) => Path.Combine(Directory(name), "meta.yaml");
 
     public string SshDirectory(string name) => Path.Combine(Directory(name), "ssh");
@@ -53,7 +63,13 @@ public sealed class ClusterStore(string clustersDirectory, TimeProvider time)
         ClusterMeta meta;
         try
         {
-            meta = ClusterMetaSerializer.Deserialize(TopologyLoader.ReadBounded(path, YamlLimits.Meta), path);
+            var text = TopologyLoader.ReadBounded(path, YamlLimits.Meta);
+            if (text.StartsWith(MetaHeader, StringComparison.Ordinal) && !text.EndsWith(MetaFooter, StringComparison.Ordinal))
+            {
+                throw MetaBroken(name, path, $"it is truncated: Tug wrote it whole, but it does not end with the line '{MetaFooter.TrimEnd()}'", null);
+            }
+
+            meta = ClusterMetaSerializer.Deserialize(text, path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -97,7 +113,7 @@ public sealed class ClusterStore(string clustersDirectory, TimeProvider time)
         var temporary = path + $".tmp-{Environment.ProcessId}";
         using (var stream = PrivateFiles.Open(temporary, FileMode.Create))
         {
-            stream.Write(Encoding.UTF8.GetBytes(ClusterMetaSerializer.Serialize(meta)));
+            stream.Write(Encoding.UTF8.GetBytes(MetaHeader + ClusterMetaSerializer.Serialize(meta) + MetaFooter));
             stream.Flush(flushToDisk: true);
         }
 

@@ -187,6 +187,7 @@ public sealed class OperationJournal : IDisposable
         }
 
         var path = PathOf(clusterDirectory, header.Id);
+        PrivateFiles.CreateDirectory(Path.Combine(clusterDirectory, OperationsDirectoryName));
         PrivateFiles.CreateDirectory(Path.GetDirectoryName(path)!);
         var stream = PrivateFiles.Open(path, FileMode.CreateNew, FileShare.Read, bufferSize: 0);
         var journal = new OperationJournal(path, header, stream, time, new Dictionary<string, StepState>(StringComparer.Ordinal), 0, needsNewline: false);

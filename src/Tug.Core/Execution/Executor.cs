@@ -168,6 +168,7 @@ public sealed class Executor(ClusterStore store, AuditLog audit, IEnumerable<Ste
         var planPath = PlanJson.PathOf(directory, id);
         if (resume is null)
         {
+            PrivateFiles.CreateDirectory(Path.Combine(directory, OperationJournal.OperationsDirectoryName));
             PrivateFiles.CreateDirectory(Path.GetDirectoryName(planPath)!);
             foreach (var artifact in plan.Artifacts)
             {

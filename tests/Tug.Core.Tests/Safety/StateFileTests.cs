@@ -17,8 +17,14 @@ public sealed class StateFileTests
     private const UnixFileMode Private = UnixFileMode.UserRead | UnixFileMode.UserWrite;
     private const UnixFileMode PrivateDirectory = Private | UnixFileMode.UserExecute;
 
-    private static string GoodMeta() =>
-        ClusterMetaSerializer.Serialize(new ClusterMeta { User = "tidb", Version = "v3.4.23", Topology = Topologies.Etcd });
+    /// <summary>A meta.yaml as the store writes it (with its first and last lines).</summary>
+    private static string GoodMeta()
+    {
+        using var dir = new TempDirectory("writer");
+        var store = new ClusterStore(dir.Root, TimeProvider.System);
+        store.Save("c", new ClusterMeta { User = "tidb", Version = "v3.4.23", Topology = Topologies.Etcd });
+        return File.ReadAllText(store.MetaFile("c"));
+    }
 
     private static (ClusterStore Store, string Root) Store(TempDirectory dir, string? meta)
     {
@@ -47,6 +53,8 @@ public sealed class StateFileTests
             { "a list, not a mapping", "- user\n- tidb\n" },
             { "no instances", "user: tidb\ntidb_version: v3.4.23\ntopology:\n    global:\n        user: tidb\n" },
             { "no user", good.Replace("user: tidb\n", "", StringComparison.Ordinal) },
+            { "truncated in the middle", good[..(good.Length / 2)] },
+            { "truncated by one line", good[..^ClusterStore.MetaFooter.Length] },
         };
     }
 
@@ -76,10 +84,12 @@ public sealed class StateFileTests
     }
 
     [Fact]
-    public void Should_Still_Read_A_Good_Meta_Yaml()
+    public void Should_Still_Read_A_Good_Meta_Yaml_And_One_TiUP_Wrote()
     {
         using var dir = new TempDirectory();
         var (store, _) = Store(dir, GoodMeta());
+        Assert.NotEmpty(store.Load("prod").Topology.Servers);
+        File.WriteAllText(store.MetaFile("prod"), ClusterMetaSerializer.Serialize(new ClusterMeta { User = "tidb", Version = "v3.4.23", Topology = Topologies.Etcd }));
         Assert.NotEmpty(store.Load("prod").Topology.Servers);
     }
 
@@ -112,7 +122,7 @@ public sealed class StateFileTests
         using var dir = new TempDirectory();
         var time = TimeProvider.System;
         var audit = new AuditLog(Path.Combine(dir.Root, "audit"), time);
-        string journalPath = "";
+        var journalPath = "";
         WithUmask000(() =>
         {
             using (ClusterLock.Acquire(dir.Path, LockHolder.ForThisProcess("op-1", "tug cluster upgrade prod", time)))
@@ -239,7 +249,7 @@ public sealed class StateFileTests
         }
         finally
         {
-            Umask(previous);
+            _ = Umask(previous);
         }
     }
 

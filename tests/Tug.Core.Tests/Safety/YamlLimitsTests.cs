@@ -85,7 +85,7 @@ public sealed class YamlLimitsTests
         var e = Refused(yaml);
         Assert.Equal(TopologyErrors.TooDeep, e.Code);
         Assert.Contains("limit of 64 levels", e.Message, StringComparison.Ordinal);
-        Assert.Equal(4, e.Line);
+        Assert.Equal(5, e.Line);
     }
 
     [Fact]

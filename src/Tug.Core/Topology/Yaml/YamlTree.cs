@@ -43,9 +43,10 @@ internal static class YamlTree
             throw limits.TooLarge(file, text.Length);
         }
 
+        Parser? parser = null;
         try
         {
-            var parser = new Parser(new StringReader(text));
+            parser = new Parser(new StringReader(text));
             parser.Consume<StreamStart>();
             if (parser.Accept<StreamEnd>(out _))
             {
@@ -70,6 +71,18 @@ internal static class YamlTree
                 new SourceLocation(file, (int)e.Start.Line, (int)e.Start.Column),
                 $"YAML alias refers to an anchor that is not defined: {Describe(e)}",
                 "Define the anchor (&name) before using the alias (*name).");
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or FormatException or OverflowException)
+        {
+            // YamlDotNet's parser throws these (not a YamlException) on some malformed streams, e.g. a stray token after
+            // the document ("The scanner should contain no more tokens") or a %TAG that is not a URI ("Global tags must
+            // be valid URIs"): both found by the fuzz test.
+            var at = parser?.Current?.Start;
+            throw TopologyException.One(
+                TopologyErrors.BadValue,
+                new SourceLocation(file, at is { } m ? (int)m.Line : 0, at is { } c ? (int)c.Column : 0),
+                $"YAML syntax error: {e.Message}",
+                "Fix the YAML syntax near this position (a stray directive, '---' or token after the document is the usual cause).");
         }
     }
 
