@@ -55,7 +55,10 @@ public sealed class ClusterOptions
     {
         option.Validators.Add(result =>
         {
-            if (result.Tokens.Count > 0 && result.GetValueOrDefault<int>() is var value && (value < min || value > max))
+            // A token that is no number at all is reported by the converter; GetValueOrDefault would throw on it.
+            if (result.Tokens.Count > 0
+                && int.TryParse(result.Tokens[^1].Value, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var value)
+                && (value < min || value > max))
             {
                 result.AddError($"{option.Name} {value.ToString(System.Globalization.CultureInfo.InvariantCulture)} is out of range: give a whole number from {min.ToString(System.Globalization.CultureInfo.InvariantCulture)} to {max.ToString(System.Globalization.CultureInfo.InvariantCulture)}.");
             }
