@@ -283,6 +283,25 @@ public sealed class StateSafetyTests
         Assert.DoesNotContain("E0070", result.Stderr, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("{\"type\":5}")]
+    [InlineData("{\"type\":\"rsa\",\"keyval\":{\"public\":\"x\",\"private\":\"-----BEGIN RSA PRIVATE KEY-----\\nAAAA\\n-----END RSA PRIVATE KEY-----\\n\"}}")]
+    [InlineData("[1,2,3]")]
+    [InlineData("\u0000\u00ff")]
+    public async Task Should_Refuse_A_Corrupt_Owner_Key_With_A_Clear_Error(string content)
+    {
+        using var dir = new TempDirectory();
+        var tug = new CliRunner(dir.Path);
+        Directory.CreateDirectory(Path.Combine(tug.Home, "keys"));
+        await File.WriteAllTextAsync(Path.Combine(tug.Home, "keys", "private.json"), content, TestContext.Current.CancellationToken);
+
+        var result = await tug.RunAsync("mirror", "genkey", "--public");
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.Contains("private.json", result.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("E0070", result.Stderr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Should_Create_Keys_And_State_Private_Under_Umask_000()
     {

@@ -104,6 +104,12 @@ public sealed record KeyInfo
             throw new MirrorException(MirrorErrors.BadKey, $"{path} is not valid JSON ({e.Message}).", path,
                 "A key file holds one JSON object written by `tug mirror genkey`.", e);
         }
+        catch (Exception e) when (e is InvalidOperationException or KeyNotFoundException or FormatException or ArgumentException or CryptographicException or IOException or UnauthorizedAccessException)
+        {
+            // Valid JSON of the wrong shape (a number where the key's text belongs, no "value"), a bad PEM, or an unreadable file: a clear refusal, not a bug.
+            throw new MirrorException(MirrorErrors.BadKey, $"{path} is not a readable key file ({e.Message}).", path,
+                "A key file holds one JSON object written by `tug mirror genkey`.", e);
+        }
     }
 
     /// <summary>The public half of this key, with TiUP's PEM encoding (PKIX, trailing newline).</summary>
