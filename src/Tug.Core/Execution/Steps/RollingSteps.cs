@@ -127,7 +127,18 @@ public sealed class SwitchStep(InstanceChecks checks, TimeProvider time) : StepH
         var remote = await context.HostAsync(step, cancellationToken).ConfigureAwait(false);
         var (status, runs) = await InstanceChecks.ProbeAsRecordedAsync(remote, context.Meta, instance, inputs.Next, context.Reach, cancellationToken).ConfigureAwait(false);
         var verified = await VerifiedAsync(context, step, remote, status, runs, cancellationToken).ConfigureAwait(false);
-        var result = verified with { Phases = [healthPhase, Phase("verify", step, time.GetElapsedTime(started).TotalSeconds)] };
+        var verifyPhase = Phase("verify", step, time.GetElapsedTime(started).TotalSeconds);
+        var result = verified with { Phases = [healthPhase, verifyPhase] };
+        if (result.Ok && inputs.HealthWindow > 0)
+        {
+            started = time.GetTimestamp();
+            var held = await HoldWindowAsync(remote, instance, TimeSpan.FromSeconds(inputs.HealthWindow), cancellationToken).ConfigureAwait(false);
+            result = (held.Ok ? result with { Message = $"{result.Message}; {held.Message}" } : held) with
+            {
+                Phases = [healthPhase, verifyPhase, Phase("window", step, time.GetElapsedTime(started).TotalSeconds)],
+            };
+        }
+
         if (result.Ok)
         {
             Record(context, instance, inputs.Next);
@@ -135,6 +146,18 @@ public sealed class SwitchStep(InstanceChecks checks, TimeProvider time) : StepH
 
         return result;
     }
+
+    /// <summary>Holds the health window: the unit stays active with the same PID and no restart, and every health check answers.</summary>
+    private Task<StepResult> HoldWindowAsync(IRemoteHost remote, InstanceSpec instance, TimeSpan window, CancellationToken cancellationToken) =>
+        HealthWindow.HoldAsync(window, HealthWindow.Interval, time, async ct =>
+        {
+            var state = await remote.RunAsync(HostScripts.UnitState(instance), new RunOptions(Sudo: true, Timeout: TimeSpan.FromSeconds(30)), ct).ConfigureAwait(false);
+            var unit = HostReply.Parse(state.Stdout).OfType<UnitLine>().FirstOrDefault(u => u.Id == instance.Id);
+            var health = await checks.HealthAsync(instance, TimeSpan.Zero, ct).ConfigureAwait(false);
+            return unit is null
+                ? new WindowSample($"unreadable (exit {state.ExitCode}: {state.Stderr.Trim()})", 0, 0, health.Ok, health.Message)
+                : new WindowSample(unit.State, unit.Pid, unit.Restarts, health.Ok, health.Message);
+        }, cancellationToken);
 
     public override async Task<StepResult> RollbackAsync(StepContext context, Step step, StepResult failed, CancellationToken cancellationToken)
     {
