@@ -26,6 +26,17 @@ public sealed class FaultMatrixTests(TestbedFixture testbed, PackagesFixture pac
 
     private static readonly string Wait = HealthTimeout.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
+    /// <summary>The host's root as its init sees it (its own mounts included), read on this machine through /proc.</summary>
+    private static string HostRoot(TestbedHost h)
+    {
+        using var document = JsonDocument.Parse(File.ReadAllBytes(TestbedFixture.InventoryPath));
+        var nspawn = document.RootElement.GetProperty("hosts").EnumerateArray().Single(x => x.GetProperty("name").GetString() == h.Name).GetProperty("pid").GetInt32();
+        var init = Directory.GetDirectories($"/proc/{nspawn}/task")
+            .SelectMany(t => File.ReadAllText(Path.Combine(t, "children")).Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Single(c => File.ReadAllLines($"/proc/{c}/status").Any(l => l.StartsWith("NSpid:", StringComparison.Ordinal) && l.Split('\t', StringSplitOptions.RemoveEmptyEntries)[^1] == "1"));
+        return $"/proc/{init}/root";
+    }
+
     private static string Upper(TestbedHost h) => Path.Combine(Repo.Root, "testbed", ".state", "hosts", h.Name, "upper");
 
     [Fact]
@@ -159,7 +170,8 @@ public sealed class FaultMatrixTests(TestbedFixture testbed, PackagesFixture pac
         await testbed.MustRunAsync(h2.Name, "rm -f /tmp/tug-pkg-*");
         await MustTestbedAsync($"fault {h2.Name} delay 300");
         using var upgrade = TugProcess.Start(tug, "cluster", "upgrade", Cluster, "--node-exporter-version", "v1.9.0", "-y", "--wait-timeout", Wait);
-        var tmp = Path.Combine(Upper(h2), "tmp");
+        // nspawn gives each host a tmpfs on /tmp: read it through the host's init (/proc/PID/root), on this machine.
+        var tmp = Path.Combine(HostRoot(testbed.Reload()[h2.Name]), "tmp");
         await TugProcess.UntilAsync(() => upgrade.HasExited || (Directory.Exists(tmp) && Directory.GetFiles(tmp, "tug-pkg-*").Length > 0), 120,
             "the upload to h2 never started");
         if (upgrade.HasExited)
@@ -257,25 +269,45 @@ public sealed class FaultMatrixTests(TestbedFixture testbed, PackagesFixture pac
         var h3 = hosts[2];
         var since = await ClockAsync();
         var pids = await PidsAsync(hosts);
-        await testbed.MustRunAsync(h3.Name, $"avail=$(df --output=avail -B1 {MonitorDir} | tail -n 1); head -c $((avail - 4*1024*1024)) /dev/zero > {MonitorDir}/filler; df -h {MonitorDir}");
-        var upgrade = await tug.RunAsync("cluster", "upgrade", Cluster, "--node-exporter-version", "v1.9.0", "-y", "--wait-timeout", Wait);
-        if (upgrade.ExitCode != 1 || !upgrade.Stdout.Contains(h3.Address, StringComparison.Ordinal) || !upgrade.All.Contains("No space left on device", StringComparison.Ordinal))
+        var free = await testbed.MustRunAsync(h3.Name, $"avail=$(df --output=avail -B1 {MonitorDir} | tail -n 1); head -c $((avail - 4*1024*1024)) /dev/zero > {MonitorDir}/filler; df --output=avail -B1 {MonitorDir} | tail -n 1");
+        CliResult upgrade;
+        string full;
+        try
         {
+            upgrade = await tug.RunAsync("cluster", "upgrade", Cluster, "--node-exporter-version", "v1.9.0", "-y", "--wait-timeout", Wait);
+            full = free.Trim();
+        }
+        catch
+        {
+            await testbed.SshAsync(h3.Name, $"rm -f {MonitorDir}/filler");
+            throw;
+        }
+
+        if (upgrade.ExitCode != 1 || !upgrade.Stderr.Contains($"stage {h3.Address}: failed: staging failed: tar:", StringComparison.Ordinal))
+        {
+            await testbed.SshAsync(h3.Name, $"rm -f {MonitorDir}/filler");
             return $"the upgrade did not fail on h3's full disk, naming it (exit {upgrade.ExitCode}): {upgrade}";
         }
 
-        if (await SwitchedAsync(hosts, pids) is { } switched)
+        if (long.Parse(full, System.Globalization.CultureInfo.InvariantCulture) > 8 * 1024 * 1024)
+        {
+            await testbed.SshAsync(h3.Name, $"rm -f {MonitorDir}/filler");
+            return $"h3's deploy filesystem had {full} bytes free before the upgrade, more than the 4 MB meant: the test did not fill it";
+        }
+
+        var switched = await SwitchedAsync(hosts, pids);
+        var verify = await tug.RunAsync("cluster", "verify", Cluster);
+        await testbed.MustRunAsync(h3.Name, $"rm -f {MonitorDir}/filler");
+        if (switched is not null)
         {
             return $"the stage on h3 failed but an instance was switched: {switched}";
         }
 
-        var verify = await tug.RunAsync("cluster", "verify", Cluster);
         if (verify.ExitCode != 0)
         {
             return $"the running builds are not intact after the refused stage: {verify}";
         }
 
-        await testbed.MustRunAsync(h3.Name, $"rm -f {MonitorDir}/filler");
         return await ReplayedAsync(tug, hosts, "1.9.0", since, hosts);
     }
 
