@@ -152,8 +152,8 @@ public abstract record StepInputs;
 /// <summary>No inputs beyond the key.</summary>
 public sealed record NoInputs : StepInputs;
 
-/// <summary>One instance, by ID.</summary>
-public sealed record InstanceInputs(string Instance) : StepInputs;
+/// <summary>One instance, by ID; <paramref name="HealthWindow"/>: for a gated start (restart), the seconds it must stay healthy after its first healthy check (0: none; not written then).</summary>
+public sealed record InstanceInputs(string Instance, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] int HealthWindow = 0) : StepInputs;
 
 /// <summary>Instances on one host, by ID (remove, destroy); <paramref name="EmptiesHost"/>: the cluster keeps nothing there after.</summary>
 public sealed record HostInputs(ImmutableArray<string> Instances, bool EmptiesHost) : StepInputs;

@@ -70,10 +70,10 @@ public sealed class ClusterOptions
 
     public static Argument<string> Name() => new("NAME") { Description = "Cluster name." };
 
-    /// <summary><c>--health-window SECONDS</c> of the verbs that switch builds under a health gate (upgrade, patch).</summary>
+    /// <summary><c>--health-window SECONDS</c> of the verbs whose health gate can hold a window (upgrade, patch, restart).</summary>
     public static Option<int> HealthWindow() => new(CliConstants.HealthWindowOption)
     {
-        Description = "Seconds each switched instance must stay healthy after its first healthy check: unit active with the same PID, no systemd restart (NRestarts), health check answering; otherwise the gate fails and the instance is rolled back. Default 0: no window (the gate passes at the first healthy check, as TiUP's).",
+        Description = "Seconds each instance must stay healthy after its first healthy check: unit active with the same PID, no systemd restart (NRestarts), health check answering; otherwise its gate fails (an upgrade or patch rolls it back and stops). Default 0: no window (the gate passes at the first healthy check, as TiUP's).",
         DefaultValueFactory = _ => 0,
     };
 

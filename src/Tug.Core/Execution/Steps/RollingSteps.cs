@@ -132,7 +132,7 @@ public sealed class SwitchStep(InstanceChecks checks, TimeProvider time) : StepH
         if (result.Ok && inputs.HealthWindow > 0)
         {
             started = time.GetTimestamp();
-            var held = await HoldWindowAsync(remote, instance, TimeSpan.FromSeconds(inputs.HealthWindow), cancellationToken).ConfigureAwait(false);
+            var held = await checks.HoldAsync(remote, instance, TimeSpan.FromSeconds(inputs.HealthWindow), cancellationToken).ConfigureAwait(false);
             result = (held.Ok ? result with { Message = $"{result.Message}; {held.Message}" } : held) with
             {
                 Phases = [healthPhase, verifyPhase, Phase("window", step, time.GetElapsedTime(started).TotalSeconds)],
@@ -146,18 +146,6 @@ public sealed class SwitchStep(InstanceChecks checks, TimeProvider time) : StepH
 
         return result;
     }
-
-    /// <summary>Holds the health window: the unit stays active with the same PID and no restart, and every health check answers.</summary>
-    private Task<StepResult> HoldWindowAsync(IRemoteHost remote, InstanceSpec instance, TimeSpan window, CancellationToken cancellationToken) =>
-        HealthWindow.HoldAsync(window, HealthWindow.Interval, time, async ct =>
-        {
-            var state = await remote.RunAsync(HostScripts.UnitState(instance), new RunOptions(Sudo: true, Timeout: TimeSpan.FromSeconds(30)), ct).ConfigureAwait(false);
-            var unit = HostReply.Parse(state.Stdout).OfType<UnitLine>().FirstOrDefault(u => u.Id == instance.Id);
-            var health = await checks.HealthAsync(instance, TimeSpan.Zero, ct).ConfigureAwait(false);
-            return unit is null
-                ? new WindowSample($"unreadable (exit {state.ExitCode}: {state.Stderr.Trim()})", 0, 0, health.Ok, health.Message)
-                : new WindowSample(unit.State, unit.Pid, unit.Restarts, health.Ok, health.Message);
-        }, cancellationToken);
 
     public override async Task<StepResult> RollbackAsync(StepContext context, Step step, StepResult failed, CancellationToken cancellationToken)
     {
