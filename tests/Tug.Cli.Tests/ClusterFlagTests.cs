@@ -80,6 +80,82 @@ public sealed class ClusterFlagTests
     }
 
     [Fact]
+    public async Task Should_Store_The_Health_Window_In_Each_Switch_Of_The_Plan()
+    {
+        // Given
+        using var dir = new TempDirectory();
+        var tug = Cluster(dir);
+        var store = new ClusterStore(Path.Combine(tug.Home, "clusters"), TimeProvider.System);
+        var deployed = store.Load("c1");
+        store.Save("c1", deployed with
+        {
+            Tug = deployed.Tug with { Instances = deployed.Tug.Instances.Add("192.0.2.1:2379", new DeployedInstance("v3.4.23", "etcd-v3.4.23-linux-amd64/etcd", new string('a', 64), false)) },
+        });
+        File.WriteAllText(dir.Combine("etcd"), "#!/bin/sh\necho patched\n");
+
+        // When
+        var result = await tug.RunAsync("cluster", "patch", "c1", "etcd", "-R", "etcd", "--health-window", "7", "--dry-run", "--format", "json");
+
+        // Then every switch carries the window (so a replay holds it too)
+        Assert.True(result.ExitCode == 0, result.ToString());
+        using var json = JsonDocument.Parse(result.Stdout);
+        var switches = json.RootElement.GetProperty("plan").GetProperty("steps").EnumerateArray()
+            .Where(s => s.GetProperty("key").GetProperty("kind").GetString() == "switch").ToList();
+        Assert.NotEmpty(switches);
+        Assert.All(switches, s => Assert.Equal(7, s.GetProperty("inputs").GetProperty("healthWindow").GetInt32()));
+    }
+
+    [Fact]
+    public async Task Should_Store_The_Health_Window_Only_In_The_Starts_Of_A_Restart_Plan()
+    {
+        // Given
+        using var dir = new TempDirectory();
+        var tug = Cluster(dir);
+
+        // When
+        var with = await tug.RunAsync("cluster", "restart", "c1", "--health-window", "4", "--dry-run", "--format", "json");
+        var without = await tug.RunAsync("cluster", "restart", "c1", "--dry-run", "--format", "json");
+
+        // Then: the start steps hold 4 s; stops, and a plan without the flag, do not mention it
+        Assert.True(with.ExitCode == 0, with.ToString());
+        using var json = JsonDocument.Parse(with.Stdout);
+        var steps = json.RootElement.GetProperty("plan").GetProperty("steps").EnumerateArray().ToList();
+        var window = (JsonElement s) => s.GetProperty("inputs").TryGetProperty("healthWindow", out var w) ? w.GetInt32() : 0;
+        var kinds = steps.Select(s => (Kind: s.GetProperty("key").GetProperty("kind").GetString(), Window: window(s))).ToList();
+        Assert.Contains(kinds, k => k.Kind == "start");
+        Assert.Contains(kinds, k => k.Kind == "stop");
+        Assert.All(kinds, k => Assert.Equal(k.Kind == "start" ? 4 : 0, k.Window));
+        Assert.True(without.ExitCode == 0, without.ToString());
+        Assert.DoesNotContain("healthWindow", without.Stdout, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("upgrade", "-1")]
+    [InlineData("upgrade", "3601")]
+    [InlineData("patch", "-5")]
+    [InlineData("restart", "-2")]
+    public async Task Should_Refuse_A_Health_Window_Outside_Zero_To_An_Hour(string verb, string seconds)
+    {
+        // Given
+        using var dir = new TempDirectory();
+        var tug = Cluster(dir);
+        string[] args = verb switch
+        {
+            "upgrade" => ["cluster", "upgrade", "c1", "--component", "etcd=v3.5.16", "--health-window", seconds, "-y"],
+            "patch" => ["cluster", "patch", "c1", "patch-file", "-R", "etcd", "--health-window", seconds],
+            _ => ["cluster", "restart", "c1", "--health-window", seconds],
+        };
+
+        // When
+        var result = await tug.RunAsync(args);
+
+        // Then: bad input, nothing started
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.Contains("--health-window", result.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(tug.Home, "clusters", "c1", "operations")));
+    }
+
+    [Fact]
     public async Task Should_Write_Progress_As_Json_Lines_With_Format_Json()
     {
         // Given a cluster whose host does not answer

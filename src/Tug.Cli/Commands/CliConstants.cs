@@ -50,6 +50,7 @@ public static class CliConstants
     public const string PasswordOption = "--password";
     public const string PasswordAlias = "-p";
     public const string BatchOption = "--batch";
+    public const string HealthWindowOption = "--health-window";
 
     // Options of one cluster verb.
     public const string ComponentOption = "--component";

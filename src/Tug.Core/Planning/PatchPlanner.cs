@@ -21,6 +21,7 @@ public sealed class PatchPlanner(ClusterStore store)
     /// <exception cref="ClusterException">No such file, no executable for the component in it, several components selected.</exception>
     public Plan Patch(PatchRequest request)
     {
+        PlanningRules.CheckHealthWindow(request.HealthWindow);
         var meta = store.Load(request.Name);
         var instances = PlanningRules.Select(meta, request.Filter);
         var roles = instances.Select(i => i.Role).Distinct().ToList();
@@ -49,7 +50,7 @@ public sealed class PatchPlanner(ClusterStore store)
             var i = moving[k];
             steps.Add(new Step(new StepKey(StepKind.Switch, i.Id), i.ManageHost, i.Role, (k / size) + 1,
                 ComponentSpecs.For(i).ClusterCheck is null ? StepGate.Healthy : StepGate.ClusterHealthy, StepLogin.Deploy,
-                $"{i.Role} {records[i.Id].Label} -> {Next(i.Id).Label}", new SwitchInputs(i.Id, Package(i.Id), Next(i.Id), records[i.Id].Label)));
+                $"{i.Role} {records[i.Id].Label} -> {Next(i.Id).Label}", new SwitchInputs(i.Id, Package(i.Id), Next(i.Id), records[i.Id].Label, request.HealthWindow)));
         }
 
         var notes = instances.Except(moving).Select(i => $"{i.Id} already runs this patch (sha256 {sha[..12]}…)");

@@ -152,8 +152,8 @@ public abstract record StepInputs;
 /// <summary>No inputs beyond the key.</summary>
 public sealed record NoInputs : StepInputs;
 
-/// <summary>One instance, by ID.</summary>
-public sealed record InstanceInputs(string Instance) : StepInputs;
+/// <summary>One instance, by ID; <paramref name="HealthWindow"/>: for a gated start (restart), the seconds it must stay healthy after its first healthy check (0: none; not written then).</summary>
+public sealed record InstanceInputs(string Instance, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] int HealthWindow = 0) : StepInputs;
 
 /// <summary>Instances on one host, by ID (remove, destroy); <paramref name="EmptiesHost"/>: the cluster keeps nothing there after.</summary>
 public sealed record HostInputs(ImmutableArray<string> Instances, bool EmptiesHost) : StepInputs;
@@ -165,7 +165,12 @@ public sealed record PackagesInputs(ImmutableArray<InstancePackage> Instances) :
 public sealed record InstancePackage(string Instance, PackageRef Package, bool Join = false);
 
 /// <summary>A switch: the build an instance moves to, and what the metadata records once it is verified.</summary>
-public sealed record SwitchInputs(string Instance, PackageRef Target, DeployedInstance Next, string From) : StepInputs;
+/// <param name="Instance">The instance ID.</param>
+/// <param name="Target">The build it moves to.</param>
+/// <param name="Next">What the metadata records once it is verified.</param>
+/// <param name="From">The build it runs before (its label).</param>
+/// <param name="HealthWindow">Seconds the instance must stay healthy after its first healthy check (same PID, no restart, health answering); 0: none.</param>
+public sealed record SwitchInputs(string Instance, PackageRef Target, DeployedInstance Next, string From, int HealthWindow = 0) : StepInputs;
 
 /// <summary>A file a plan brings along, named by its sha256.</summary>
 public sealed record PlanArtifact(string Sha256, byte[] Content);

@@ -43,6 +43,19 @@ public static class PlanningRules
     }
 
     /// <summary><c>1.9.0</c> → <c>v1.9.0</c>.</summary>
+    /// <summary>The longest health window a gate holds (<c>--health-window</c>): an hour.</summary>
+    public const int MaxHealthWindow = 3600;
+
+    /// <summary>Checks a <c>--health-window</c> value: whole seconds, 0 (none) to <see cref="MaxHealthWindow"/>.</summary>
+    /// <exception cref="ClusterException">Negative or over an hour.</exception>
+    public static void CheckHealthWindow(int seconds)
+    {
+        if (seconds is < 0 or > MaxHealthWindow)
+        {
+            throw new ClusterException(ClusterException.BadInput, $"--health-window {seconds} is not between 0 and {MaxHealthWindow} seconds.", "Give the seconds an instance must stay healthy after its first healthy check, e.g. --health-window 10 (0: no window).");
+        }
+    }
+
     public static string NormalizeVersion(string version) => version.Length > 0 && char.IsAsciiDigit(version[0]) ? "v" + version : version;
 
     /// <summary>Instances grouped by role, in start order (or stop order, the reverse).</summary>

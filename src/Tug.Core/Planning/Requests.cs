@@ -26,11 +26,13 @@ public sealed record ScaleOutRequest(string Name, string TopologyFile, string Us
 /// <param name="ClusterVersion">New cluster version (components that follow the cluster), or null to leave them.</param>
 /// <param name="Components">Explicit role (or package) → version pins.</param>
 /// <param name="Batch">Instances per batch: a count, or a percentage of each role's instances ("25%").</param>
-public sealed record UpgradeRequest(string Name, string? ClusterVersion, ImmutableDictionary<string, string> Components, string Batch);
+/// <param name="HealthWindow">Seconds each switched instance must stay healthy after its first healthy check (<c>--health-window</c>); 0: none.</param>
+public sealed record UpgradeRequest(string Name, string? ClusterVersion, ImmutableDictionary<string, string> Components, string Batch, int HealthWindow = 0);
 
 /// <summary>What <c>tug cluster patch</c> is asked to do.</summary>
 /// <param name="Name">Cluster name.</param>
 /// <param name="PackagePath">A tarball holding the component's executable, or the executable itself.</param>
 /// <param name="Filter">The instances to patch (<c>-R</c>/<c>-N</c>): all of one component.</param>
 /// <param name="Batch">Instances per batch: a count or a percentage.</param>
-public sealed record PatchRequest(string Name, string PackagePath, InstanceFilter Filter, string Batch);
+/// <param name="HealthWindow">Seconds each patched instance must stay healthy after its first healthy check (<c>--health-window</c>); 0: none.</param>
+public sealed record PatchRequest(string Name, string PackagePath, InstanceFilter Filter, string Batch, int HealthWindow = 0);

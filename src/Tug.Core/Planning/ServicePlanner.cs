@@ -21,9 +21,16 @@ public sealed class ServicePlanner(ClusterStore store)
     public Plan Stop(string name, InstanceFilter filter) => Plan("stop", name, filter, stop: true, start: false);
 
     /// <exception cref="ClusterException">The cluster does not exist, or nothing matches the filter.</exception>
-    public Plan Restart(string name, InstanceFilter filter) => Plan("restart", name, filter, stop: true, start: true);
+    /// <param name="name">The cluster.</param>
+    /// <param name="filter">The instances.</param>
+    /// <param name="healthWindow">Seconds each started instance must stay healthy after its first healthy check (<c>--health-window</c>); 0: none.</param>
+    public Plan Restart(string name, InstanceFilter filter, int healthWindow = 0)
+    {
+        PlanningRules.CheckHealthWindow(healthWindow);
+        return Plan("restart", name, filter, stop: true, start: true, healthWindow);
+    }
 
-    private Plan Plan(string operation, string name, InstanceFilter filter, bool stop, bool start)
+    private Plan Plan(string operation, string name, InstanceFilter filter, bool stop, bool start, int healthWindow = 0)
     {
         var meta = store.Load(name);
         var selected = PlanningRules.Select(meta, filter);
@@ -43,7 +50,7 @@ public sealed class ServicePlanner(ClusterStore store)
             foreach (var role in PlanningRules.ByRole(selected))
             {
                 wave++;
-                steps.AddRange(role.Select(i => StartStep(i, wave)));
+                steps.AddRange(role.Select(i => StartStep(i, wave, healthWindow)));
             }
         }
 
@@ -51,8 +58,8 @@ public sealed class ServicePlanner(ClusterStore store)
     }
 
     /// <summary>A start of one instance, gated on health and verification.</summary>
-    public static Step StartStep(InstanceSpec i, int wave) =>
-        new(new StepKey(StepKind.Start, i.Id), i.ManageHost, i.Role, wave, StepGate.Healthy, StepLogin.Deploy, $"start {i.UnitName}", new InstanceInputs(i.Id));
+    public static Step StartStep(InstanceSpec i, int wave, int healthWindow = 0) =>
+        new(new StepKey(StepKind.Start, i.Id), i.ManageHost, i.Role, wave, StepGate.Healthy, StepLogin.Deploy, $"start {i.UnitName}", new InstanceInputs(i.Id, healthWindow));
 
     /// <summary>A stop of one instance, gated on it being proven stopped.</summary>
     public static Step StopStep(InstanceSpec i, int wave) =>

@@ -21,6 +21,7 @@ public sealed class UpgradePlanner(ClusterStore store, IPackageSource packages)
     {
         var meta = store.Load(request.Name);
         var topology = meta.Topology;
+        PlanningRules.CheckHealthWindow(request.HealthWindow);
         var targets = TargetVersions(meta, request);
         var moves = new List<(InstanceSpec Instance, string To, int Wave)>();
         var wave = 0;
@@ -67,7 +68,7 @@ public sealed class UpgradePlanner(ClusterStore store, IPackageSource packages)
             var from = meta.Tug.Instances.GetValueOrDefault(instance.Id)?.Label ?? "?";
             steps.Add(new Step(new StepKey(StepKind.Switch, instance.Id), instance.ManageHost, instance.Role, w,
                 ComponentSpecs.For(instance).ClusterCheck is null ? StepGate.Healthy : StepGate.ClusterHealthy, StepLogin.Deploy,
-                $"{instance.Role} {from} -> {to}", new SwitchInputs(instance.Id, package, PlanningRules.Record(package), from)));
+                $"{instance.Role} {from} -> {to}", new SwitchInputs(instance.Id, package, PlanningRules.Record(package), from, request.HealthWindow)));
         }
 
         var unchanged = topology.Instances.Select(i => i.Role).Distinct()

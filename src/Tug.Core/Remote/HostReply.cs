@@ -23,6 +23,13 @@ public abstract record HostLine;
 /// <param name="VersionOutput">What the running executable printed for its version arguments; null without a process.</param>
 public sealed record ProbeLine(string Id, string State, int Pid, bool Listening, string? Executable, string? ExecutableSha256, string? FileSha256, string? VersionOutput) : HostLine;
 
+/// <summary><c>TUG|unit|&lt;id&gt;|&lt;state&gt;|&lt;pid&gt;|&lt;restarts&gt;</c>: a unit's state, main PID and restart counter (<see cref="HostScripts.UnitState"/>).</summary>
+/// <param name="Id">The instance ID.</param>
+/// <param name="State">As <c>systemctl is-active</c> prints it.</param>
+/// <param name="Pid">The main PID; 0 when none.</param>
+/// <param name="Restarts">systemd's <c>NRestarts</c>: how often it restarted the unit since it was last started by hand.</param>
+public sealed record UnitLine(string Id, string State, int Pid, int Restarts) : HostLine;
+
 /// <summary><c>TUG|wait|&lt;id&gt;|ok</c> or <c>TUG|wait|&lt;id&gt;|fail|&lt;state&gt;</c>: whether an instance's port reached the awaited state in time.</summary>
 /// <param name="Id">The instance ID.</param>
 /// <param name="Ok">Whether the port listens (or stopped listening) in time.</param>
@@ -75,6 +82,7 @@ public static class HostReply
     {
         ("probe", 10) => new ProbeLine(f[2], f[3], int.TryParse(f[4], NumberStyles.None, CultureInfo.InvariantCulture, out var pid) ? pid : 0, f[5] == "1",
             Dash(f[6]) is { } exe ? Decode(exe) : null, Dash(f[7]), Dash(f[8]), Dash(f[9]) is { } version ? Decode(version) : null),
+        ("unit", 6) => new UnitLine(f[2], f[3], Int(f[4]), Int(f[5])),
         ("wait", 4) when f[3] == "ok" => new WaitLine(f[2], true, string.Empty),
         ("wait", 5) when f[3] == "fail" => new WaitLine(f[2], false, f[4]),
         ("time", 4) when long.TryParse(f[3], NumberStyles.None, CultureInfo.InvariantCulture, out var ns) => new TimeLine(f[2], ns),
@@ -84,6 +92,8 @@ public static class HostReply
         ("member", 4) => new MemberLine(f[2], f[3]),
         _ => null,
     };
+
+    private static int Int(string field) => int.TryParse(field, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0;
 
     private static string? Dash(string field) => field == "-" ? null : field;
 

@@ -196,6 +196,10 @@ public static class HostScripts
             });
         }));
 
+    /// <summary>Reads an instance's unit state, main PID and restart counter; prints one <c>TUG|unit</c> line.</summary>
+    public static string UnitState(InstanceSpec instance) =>
+        ScriptRenderer.Render("unit-state.sh", new() { { "id", instance.Id }, { "unit", instance.UnitName } });
+
     /// <summary>
     /// Runs the component's cluster health check (<see cref="ComponentSpec.ClusterCheck"/>) once a second for up to
     /// <paramref name="within"/> until it passes; prints its output and exits 0, or prints it on stderr and exits 1.

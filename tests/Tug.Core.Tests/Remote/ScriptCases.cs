@@ -88,6 +88,8 @@ internal static class ScriptCases
             ["cluster-check-hostile"] = HostScripts.ClusterCheck(Context(hostile, EtcdPackage), TimeSpan.FromSeconds(60)),
             ["membership-add"] = HostScripts.Membership(members[2], add: true, etcd, EtcdPackage.Entry, members.Take(2)),
             ["membership-remove"] = HostScripts.Membership(members[2], add: false, hostile, EtcdPackage.Entry, members.Take(2)),
+            ["unit-state"] = HostScripts.UnitState(NodeExporter),
+            ["unit-state-hostile"] = HostScripts.UnitState(hostile),
             ["file-hashes"] = HostScripts.FileHashes([$"{etcd.DeployDir}/scripts/run_etcd.sh", $"/etc/systemd/system/{etcd.UnitName}", $"{hostile.DeployDir}/conf/x|y\nz"]),
         }.ToImmutableSortedDictionary(StringComparer.Ordinal);
     }

@@ -89,6 +89,13 @@ public sealed class ClusterOptions
 
     public static Argument<string> Name() => new("NAME") { Description = "Cluster name." };
 
+    /// <summary><c>--health-window SECONDS</c> of the verbs whose health gate can hold a window (upgrade, patch, restart).</summary>
+    public static Option<int> HealthWindow() => new(CliConstants.HealthWindowOption)
+    {
+        Description = "Seconds each instance must stay healthy after its first healthy check: unit active with the same PID, no systemd restart (NRestarts), health check answering; otherwise its gate fails (an upgrade or patch rolls it back and stops). Default 0: no window (the gate passes at the first healthy check, as TiUP's).",
+        DefaultValueFactory = _ => 0,
+    };
+
     public static Option<bool> DryRun() => new(CliConstants.DryRunOption) { Description = "Print the plan, step by step per host (text, or JSON with --format json), and change nothing." };
 
     public static Option<bool> Force() => new(CliConstants.ForceOption) { Description = "Start even though an earlier operation on this cluster was interrupted (it is marked failed; `tug cluster replay` can still resume it)." };

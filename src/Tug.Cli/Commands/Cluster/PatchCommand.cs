@@ -7,7 +7,11 @@ using Tug.Core.Planning;
 
 namespace Tug.Cli.Commands.Cluster;
 
-public sealed record PatchArguments(SelectArguments Select, string? Package, string Batch, bool Rollback);
+public sealed record PatchArguments(SelectArguments Select, string? Package, string Batch, bool Rollback)
+{
+    /// <summary><c>--health-window</c> seconds.</summary>
+    public int HealthWindow { get; init; }
+}
 
 /// <summary><c>tug cluster patch</c>: the patch planner's hot-fix (or <c>--rollback</c>) plan for the selected instances, run without asking.</summary>
 public sealed class PatchCommand(PatchPlanner patches, ClusterInput input, PlanRunner runner)
@@ -21,14 +25,15 @@ public sealed class PatchCommand(PatchPlanner patches, ClusterInput input, PlanR
         var nodes = ClusterOptions.Nodes();
         var batch = new Option<string>(CliConstants.BatchOption) { Description = "Instances per batch: a count or a percentage (25%).", DefaultValueFactory = _ => "1" };
         var rollback = new Option<bool>(CliConstants.RollbackOption) { Description = "Restore the build the selected instances ran before their patch." };
+        var window = ClusterOptions.HealthWindow();
         var force = ClusterOptions.Force();
         var dryRun = ClusterOptions.DryRun();
         var command = new Command(CliConstants.PatchVerb, "Replace a component's executable with a hot-fix build, rolling, health-gated, verified and rolled back on failure; `--rollback` restores the previous build. Display marks patched instances.")
         {
-            name, package, roles, nodes, batch, rollback, dryRun, force,
+            name, package, roles, nodes, batch, window, rollback, dryRun, force,
         };
         command.SetAction((p, ct) => handler.RunAsync(
-            new PatchArguments(options.Select(p, name, roles, nodes) with { Mutating = options.Mutating(p, dryRun, force) }, p.GetValue(package), p.GetValue(batch)!, p.GetValue(rollback)), ct));
+            new PatchArguments(options.Select(p, name, roles, nodes) with { Mutating = options.Mutating(p, dryRun, force) }, p.GetValue(package), p.GetValue(batch)!, p.GetValue(rollback)) { HealthWindow = p.GetValue(window) }, ct));
         return command;
     }
 
@@ -60,7 +65,7 @@ public sealed class PatchCommand(PatchPlanner patches, ClusterInput input, PlanR
             throw ClusterException.PatchFileMissing(input.Resolve(args.Package));
         }
 
-        var request = new PatchRequest(select.Name, input.Resolve(args.Package), select.Filter, args.Batch);
+        var request = new PatchRequest(select.Name, input.Resolve(args.Package), select.Filter, args.Batch, args.HealthWindow);
         return await runner.RunAsync(patches.Patch(request), select.Mutating with { Yes = true }, select.Globals, string.Empty, cancellationToken);
     }
 }

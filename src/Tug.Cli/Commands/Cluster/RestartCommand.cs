@@ -17,11 +17,14 @@ public sealed class RestartCommand(ServicePlanner planner, PlanRunner runner)
         var nodes = ClusterOptions.Nodes();
         var dryRun = ClusterOptions.DryRun();
         var force = ClusterOptions.Force();
-        var command = new Command(CliConstants.RestartVerb, "Stop, then start and verify, the selected instances.") { name, roles, nodes, dryRun, force };
-        command.SetAction((p, ct) => handler.RunAsync(options.Select(p, name, roles, nodes) with { Mutating = options.Mutating(p, dryRun, force) }, ct));
+        var window = ClusterOptions.HealthWindow();
+        var command = new Command(CliConstants.RestartVerb, "Stop, then start and verify, the selected instances.") { name, roles, nodes, window, dryRun, force };
+        command.SetAction((p, ct) => handler.RunAsync(options.Select(p, name, roles, nodes) with { Mutating = options.Mutating(p, dryRun, force) }, p.GetValue(window), ct));
         return command;
     }
 
-    public Task<int> RunAsync(SelectArguments args, CancellationToken cancellationToken) =>
-        runner.RunAsync(planner.Restart(args.Name, args.Filter), args.Mutating with { Yes = true }, args.Globals, string.Empty, cancellationToken);
+    public Task<int> RunAsync(SelectArguments args, CancellationToken cancellationToken) => RunAsync(args, 0, cancellationToken);
+
+    public Task<int> RunAsync(SelectArguments args, int healthWindow, CancellationToken cancellationToken) =>
+        runner.RunAsync(planner.Restart(args.Name, args.Filter, healthWindow), args.Mutating with { Yes = true }, args.Globals, string.Empty, cancellationToken);
 }

@@ -8,7 +8,11 @@ using Tug.Core.Planning;
 
 namespace Tug.Cli.Commands.Cluster;
 
-public sealed record UpgradeArguments(string Name, string? Version, string[] Components, string? NodeExporterVersion, string? BlackboxExporterVersion, string Batch, MutatingArguments Mutating, ClusterGlobals Globals);
+public sealed record UpgradeArguments(string Name, string? Version, string[] Components, string? NodeExporterVersion, string? BlackboxExporterVersion, string Batch, MutatingArguments Mutating, ClusterGlobals Globals)
+{
+    /// <summary><c>--health-window</c> seconds.</summary>
+    public int HealthWindow { get; init; }
+}
 
 /// <summary><c>tug cluster upgrade</c>: the upgrade planner's rolling plan, run.</summary>
 public sealed class UpgradeCommand(UpgradePlanner upgrades, PlanRunner runner)
@@ -22,14 +26,15 @@ public sealed class UpgradeCommand(UpgradePlanner upgrades, PlanRunner runner)
         var nodeExporter = new Option<string?>(CliConstants.NodeExporterVersionOption) { Description = "Same as --component node_exporter=VERSION." };
         var blackbox = new Option<string?>(CliConstants.BlackboxExporterVersionOption) { Description = "Same as --component blackbox_exporter=VERSION." };
         var batch = new Option<string>(CliConstants.BatchOption) { Description = "Instances per batch of a role: a count or a percentage (25%).", DefaultValueFactory = _ => "1" };
+        var window = ClusterOptions.HealthWindow();
         var dryRun = ClusterOptions.DryRun();
         var force = ClusterOptions.Force();
         var command = new Command(CliConstants.UpgradeVerb, "Upgrade rolling and verified: stage new packages on every host first, switch instance by instance, health-gate each, roll back an instance that fails and stop there.")
         {
-            name, version, component, nodeExporter, blackbox, batch, dryRun, force,
+            name, version, component, nodeExporter, blackbox, batch, window, dryRun, force,
         };
         command.SetAction((p, ct) => handler.RunAsync(
-            new UpgradeArguments(p.GetValue(name)!, p.GetValue(version), p.GetValue(component) ?? [], p.GetValue(nodeExporter), p.GetValue(blackbox), p.GetValue(batch)!, options.Mutating(p, dryRun, force), options.Globals(p)), ct));
+            new UpgradeArguments(p.GetValue(name)!, p.GetValue(version), p.GetValue(component) ?? [], p.GetValue(nodeExporter), p.GetValue(blackbox), p.GetValue(batch)!, options.Mutating(p, dryRun, force), options.Globals(p)) { HealthWindow = p.GetValue(window) }, ct));
         return command;
     }
 
@@ -57,7 +62,7 @@ public sealed class UpgradeCommand(UpgradePlanner upgrades, PlanRunner runner)
             components["blackbox_exporter"] = args.BlackboxExporterVersion;
         }
 
-        var request = new UpgradeRequest(args.Name, args.Version, components.ToImmutable(), args.Batch);
+        var request = new UpgradeRequest(args.Name, args.Version, components.ToImmutable(), args.Batch, args.HealthWindow);
         var plan = await upgrades.PlanAsync(request, cancellationToken);
         return await runner.RunAsync(plan, args.Mutating, args.Globals, $"Upgrade {plan.Steps.Count(s => s.Key.Kind == StepKind.Switch)} instance(s) of {args.Name}?", cancellationToken);
     }

@@ -160,6 +160,21 @@ public sealed class InstanceChecks(HttpClient http, TimeProvider time, IPackageS
         }
     }
 
+    /// <summary>
+    /// Holds the health window (<see cref="HealthWindow"/>): once a second, the unit stays active with the same PID and
+    /// no systemd restart, and the health check answers, for <paramref name="window"/>.
+    /// </summary>
+    public Task<StepResult> HoldAsync(IRemoteHost remote, InstanceSpec instance, TimeSpan window, CancellationToken cancellationToken) =>
+        HealthWindow.HoldAsync(window, HealthWindow.Interval, time, async ct =>
+        {
+            var state = await remote.RunAsync(HostScripts.UnitState(instance), new RunOptions(Sudo: true, Timeout: TimeSpan.FromSeconds(30)), ct).ConfigureAwait(false);
+            var unit = HostReply.Parse(state.Stdout).OfType<UnitLine>().FirstOrDefault(u => u.Id == instance.Id);
+            var health = await HealthAsync(instance, TimeSpan.Zero, ct).ConfigureAwait(false);
+            return unit is null
+                ? new WindowSample($"unreadable (exit {state.ExitCode}: {state.Stderr.Trim()})", 0, 0, health.Ok, health.Message)
+                : new WindowSample(unit.State, unit.Pid, unit.Restarts, health.Ok, health.Message);
+        }, cancellationToken);
+
     /// <summary>Per instance on one host, the files that differ from what Tug renders for <paramref name="meta"/>, or are missing.</summary>
     public static async Task<ILookup<string, string>> FileDriftAsync(IRemoteHost remote, string cluster, ClusterMeta meta, IReadOnlyList<InstanceSpec> instances, Reach reach, CancellationToken cancellationToken, Func<InstanceSpec, bool>? joining = null)
     {

@@ -127,7 +127,18 @@ public sealed class SwitchStep(InstanceChecks checks, TimeProvider time) : StepH
         var remote = await context.HostAsync(step, cancellationToken).ConfigureAwait(false);
         var (status, runs) = await InstanceChecks.ProbeAsRecordedAsync(remote, context.Meta, instance, inputs.Next, context.Reach, cancellationToken).ConfigureAwait(false);
         var verified = await VerifiedAsync(context, step, remote, status, runs, cancellationToken).ConfigureAwait(false);
-        var result = verified with { Phases = [healthPhase, Phase("verify", step, time.GetElapsedTime(started).TotalSeconds)] };
+        var verifyPhase = Phase("verify", step, time.GetElapsedTime(started).TotalSeconds);
+        var result = verified with { Phases = [healthPhase, verifyPhase] };
+        if (result.Ok && inputs.HealthWindow > 0)
+        {
+            started = time.GetTimestamp();
+            var held = await checks.HoldAsync(remote, instance, TimeSpan.FromSeconds(inputs.HealthWindow), cancellationToken).ConfigureAwait(false);
+            result = (held.Ok ? result with { Message = $"{result.Message}; {held.Message}" } : held) with
+            {
+                Phases = [healthPhase, verifyPhase, Phase("window", step, time.GetElapsedTime(started).TotalSeconds)],
+            };
+        }
+
         if (result.Ok)
         {
             Record(context, instance, inputs.Next);

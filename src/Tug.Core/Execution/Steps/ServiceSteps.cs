@@ -29,9 +29,20 @@ public sealed class StartStep(InstanceChecks checks) : StepHandler
 
         var remote = await context.HostAsync(step, cancellationToken).ConfigureAwait(false);
         var status = (await InstanceChecks.ProbeAsync(remote, context.TargetMeta, [instance], context.Reach, cancellationToken).ConfigureAwait(false))[0];
-        return status.Verified
-            ? StepResult.Done($"{health.Message}; running {status.Version ?? "?"}, verified")
-            : StepResult.Fail($"running but not verified: {status.Detail}");
+        if (!status.Verified)
+        {
+            return StepResult.Fail($"running but not verified: {status.Detail}");
+        }
+
+        var done = StepResult.Done($"{health.Message}; running {status.Version ?? "?"}, verified");
+        var window = ((InstanceInputs)step.Inputs).HealthWindow;
+        if (window <= 0)
+        {
+            return done;
+        }
+
+        var held = await checks.HoldAsync(remote, instance, TimeSpan.FromSeconds(window), cancellationToken).ConfigureAwait(false);
+        return held.Ok ? done with { Message = $"{done.Message}; {held.Message}" } : held;
     }
 
     public override async Task<StepResult?> ProbeAsync(StepContext context, Step step, CancellationToken cancellationToken)
