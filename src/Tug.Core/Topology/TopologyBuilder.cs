@@ -197,7 +197,8 @@ internal sealed class TopologyBuilder
             ServerConfigs = serverConfigs,
             Instances = [],
             Locations = Locations(("global", globalBound), ("monitored", monitoredBound))
-                .SetItems(SectionLocations(sections, "global")).SetItems(SectionLocations(sections, "monitored")),
+                .SetItems(SectionLocations(sections, "global")).SetItems(SectionLocations(sections, "monitored"))
+                .SetItems(SectionLocations(sections, "component_versions")).SetItems(SectionLocations(sections, "component_sources")),
         };
         return WithAgents(topology, servers);
     }

@@ -45,6 +45,7 @@ internal static partial class TopologyValidator
     public static IEnumerable<TopologyDiagnostic> Safety(Topology topology) =>
     [
         .. Hosts(topology),
+        .. UserAndGroup(topology),
         .. Directories(topology),
         .. Shapes(topology),
     ];
@@ -76,7 +77,7 @@ internal static partial class TopologyValidator
                 if ((key == "host" || s.FieldLocations.ContainsKey(key)) && HostNames.Normalize(value, out var problem) is null)
                 {
                     yield return new(TopologyErrors.BadHost, s.LocationOf(key),
-                        $"{s.Section}.{key} \"{Shown(value)}\" is not an IP address or a DNS name: {problem}",
+                        $"{s.Section}.{key} \"{Shown(value)}\" is not an IP address or a DNS name: {Shown(problem)}",
                         "Write an IP address (10.0.1.5, fd00::5) or a DNS name (letters, digits, '-' and '.'; no quotes, spaces or shell characters).");
                 }
             }
@@ -330,6 +331,11 @@ internal static partial class TopologyValidator
     /// <summary>What is wrong with an instance directory after expansion, or null when it is fine.</summary>
     private static (string Code, string Message)? DirectoryProblem(string dir)
     {
+        if (SystemDirectories.Contains(Trimmed(dir)))
+        {
+            return (TopologyErrors.ForbiddenDirectory, "a system directory");
+        }
+
         if (!DirectoryRegex().IsMatch(dir))
         {
             return (TopologyErrors.BadDirectory, dir.StartsWith('/')
@@ -343,11 +349,6 @@ internal static partial class TopologyValidator
         }
 
         var trimmed = Trimmed(dir);
-        if (SystemDirectories.Contains(trimmed))
-        {
-            return (TopologyErrors.ForbiddenDirectory, "a system directory");
-        }
-
         return SystemTrees.FirstOrDefault(t => trimmed.StartsWith(t + "/", StringComparison.Ordinal)) is { } tree
             ? (TopologyErrors.ForbiddenDirectory, $"inside the system directory {tree}")
             : null;
