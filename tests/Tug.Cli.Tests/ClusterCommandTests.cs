@@ -37,6 +37,70 @@ public sealed class ClusterCommandTests
     }
 
     [Theory]
+    [InlineData("deploy_dir: /usr", "t.yaml:3:17", "E1032", "is \"/usr\", a system directory")]
+    [InlineData("deploy_dir: ../../../etc", "t.yaml:3:17", "E1032", "is \"/etc\", a system directory")]
+    [InlineData("numa_node: \"0\\nExecStartPre=+/bin/sh -c id\"", "t.yaml:3:16", "E1034", "numa_node")]
+    public async Task Should_Refuse_A_Deploy_With_A_Bad_Value_Leaving_No_Cluster(string field, string at, string code, string message)
+    {
+        using var dir = new TempDirectory();
+        var topology = dir.Combine("t.yaml");
+        await File.WriteAllTextAsync(topology, $"etcd_servers:\n  - host: 192.0.2.1\n    {field}\n", TestContext.Current.CancellationToken);
+
+        var tug = new CliRunner(dir.Path);
+        var result = await tug.RunAsync("cluster", "deploy", "c1", "v3.4.23", topology, "-y");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains($"{at}: error[{code}]", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains(message, result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("hint:", result.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(tug.Home, "clusters", "c1")));
+    }
+
+    [Theory]
+    [InlineData("\"192.0.2.1;touch /tmp/x\"")]
+    [InlineData("\"$(touch /tmp/x)\"")]
+    [InlineData("\"192.0.2.1'\"")]
+    public async Task Should_Refuse_A_Deploy_To_A_Hostile_Host_Leaving_No_Cluster(string host)
+    {
+        using var dir = new TempDirectory();
+        var topology = dir.Combine("t.yaml");
+        await File.WriteAllTextAsync(topology, $"etcd_servers:\n  - host: {host}\n", TestContext.Current.CancellationToken);
+
+        var tug = new CliRunner(dir.Path);
+        var result = await tug.RunAsync("cluster", "deploy", "c1", "v3.4.23", topology, "-y");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("t.yaml:2:11: error[E1030]", result.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(tug.Home, "clusters", "c1")));
+    }
+
+    [Theory]
+    [InlineData("scale-out", "..", "more.yaml")]
+    [InlineData("scale-in", "..", "-N", "192.0.2.1:2379")]
+    [InlineData("start", "..")]
+    [InlineData("restart", "..")]
+    [InlineData("upgrade", "..", "v3.5.0")]
+    [InlineData("patch", "..", "x.tar.gz", "-R", "etcd")]
+    [InlineData("verify", "..")]
+    [InlineData("exec", "..", "--command", "id")]
+    [InlineData("push", "..", "a", "b")]
+    [InlineData("pull", "..", "a", "b")]
+    [InlineData("accept-host-key", "..", "192.0.2.1:22", "SHA256:x")]
+    [InlineData("display", "x;id")]
+    [InlineData("destroy", ".")]
+    public async Task Should_Refuse_A_Bad_Name_In_Every_Verb_That_Takes_One(string verb, string name, params string[] rest)
+    {
+        using var dir = new TempDirectory();
+        var tug = new CliRunner(dir.Path);
+
+        var result = await tug.RunAsync(["cluster", verb, name, .. rest, "-y"]);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains($"'{name}' is not a cluster name", result.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(tug.Home, "clusters")));
+    }
+
+    [Theory]
     [InlineData("destroy")]
     [InlineData("stop")]
     [InlineData("replay")]

@@ -1,8 +1,10 @@
 // Copyright (c) Tug contributors. Licensed under the Apache License, Version 2.0.
 
 using System.CommandLine;
+using System.CommandLine.Invocation;
 using Microsoft.Extensions.DependencyInjection;
 using Tug.Cli.Commands.Cluster;
+using Tug.Core.Cluster;
 
 namespace Tug.Cli.Commands;
 
@@ -196,9 +198,33 @@ public static class CommandTree
             AcceptHostKeyCommand.Create,
         })
         {
-            command.Subcommands.Add(create(services, options));
+            command.Subcommands.Add(RefusingBadNames(create(services, options)));
         }
 
+        return command;
+    }
+
+    /// <summary>
+    /// Every verb taking NAME refuses a name that is not a cluster name (<c>..</c>, <c>a/b</c>, <c>x;y</c>) before its own
+    /// action runs: nothing is read, written, logged or contacted (exit 2).
+    /// </summary>
+    private static Command RefusingBadNames(Command command)
+    {
+        if (command.Arguments.FirstOrDefault(a => a.Name == "NAME") is not Argument<string> name || command.Action is not { } inner)
+        {
+            return command;
+        }
+
+        command.SetAction(async (p, ct) =>
+        {
+            ClusterStore.RefuseBadName(p.GetValue(name) ?? string.Empty);
+            return inner switch
+            {
+                AsynchronousCommandLineAction action => await action.InvokeAsync(p, ct),
+                SynchronousCommandLineAction action => action.Invoke(p),
+                _ => throw new InvalidOperationException($"unexpected action type {inner.GetType().Name}"),
+            };
+        });
         return command;
     }
 }

@@ -14,10 +14,22 @@ public sealed class ClusterStore(string clustersDirectory, TimeProvider time)
 {
     /// <summary>A cluster's directory; a name that is not a valid cluster name (<c>..</c>, <c>a/b</c>) is refused, so no command can reach outside <c>clusters/</c>.</summary>
     /// <exception cref="ClusterException">The name is not a valid cluster name.</exception>
-    public string Directory(string name) => ClusterName.IsValid(name)
-        ? Path.Combine(clustersDirectory, name)
-        : throw new ClusterException(ClusterException.BadInput, $"'{name}' is not a cluster name: names start with a letter or digit and use only letters, digits, '-', '_' and '.'.",
-            "See the clusters with `tug cluster list`.");
+    public string Directory(string name)
+    {
+        RefuseBadName(name);
+        return Path.Combine(clustersDirectory, name);
+    }
+
+    /// <summary>Refuses a name that is not a cluster name (<c>[A-Za-z0-9][A-Za-z0-9._-]*</c>, so never <c>.</c> or <c>..</c>).</summary>
+    /// <exception cref="ClusterException">The name is not a valid cluster name (exit 2).</exception>
+    public static void RefuseBadName(string name)
+    {
+        if (!ClusterName.IsValid(name))
+        {
+            throw new ClusterException(ClusterException.BadInput, $"'{name}' is not a cluster name: names start with a letter or digit and use only letters, digits, '-', '_' and '.'.",
+                "See the clusters with `tug cluster list`; a TiUP cluster with another name is imported with --name.");
+        }
+    }
 
     /// <summary>
     /// The first line of every meta.yaml Tug writes; such a file must end with <see cref="MetaFooter"/>, so a truncated

@@ -102,7 +102,7 @@ public static class ClusterMetaSerializer
         }
 
         var topologyNode = root is YMap map ? map.Entries.FirstOrDefault(e => e.Key.Value == "topology")?.Value : null;
-        return new ClusterMeta
+        return RefuseUnsafeValues(bound, new ClusterMeta
         {
             User = bound.Text("user"),
             Version = bound.Text("tidb_version"),
@@ -116,7 +116,38 @@ public static class ClusterMetaSerializer
                     .Where(e => e.Value is ConfigMap)
                     .ToImmutableSortedDictionary(e => e.Key, e => Deployed((ConfigMap)e.Value!), StringComparer.Ordinal),
             },
-        };
+        });
+    }
+
+    /// <summary>
+    /// The topology rules for what reaches the hosts (hosts, directories, shaped values, one line each), the deploy
+    /// user and the versions, applied to a meta.yaml as to a topology file: a hand-edited meta cannot smuggle a
+    /// value into a run script, a unit or a root script. TiUP's other rules (ports...) are not re-checked.
+    /// </summary>
+    /// <exception cref="TopologyException">A value that a topology file could not hold; every one is listed.</exception>
+    private static ClusterMeta RefuseUnsafeValues(BoundStruct bound, ClusterMeta meta)
+    {
+        var errors = new List<TopologyDiagnostic>();
+        if (!TopologyValidator.IsValidUser(meta.User))
+        {
+            errors.Add(new(TopologyErrors.BadUser, bound.At("user"), $"user \"{meta.User}\" is not a valid Linux user name",
+                "Write the deploy user the cluster was deployed with (letters, digits, '_' and '-', starting with a letter or '_')."));
+        }
+
+        var versions = meta.Tug.Versions.Select(v => ($"tug.versions.{v.Key}", v.Value, bound.At("tug"))).Prepend(("tidb_version", meta.Version, bound.At("tidb_version")));
+        foreach (var (key, version, at) in versions)
+        {
+            if (version.Length > 0 && !TopologyValidator.IsValidVersion(version))
+            {
+                errors.Add(new(TopologyErrors.BadShape, at, $"{key} \"{version}\" is not a version such as v8.5.0",
+                    "Write the version as one word of letters, digits, '.', '_', '+' and '-'."));
+            }
+        }
+
+        errors.AddRange(TopologyValidator.Safety(meta.Topology));
+        return errors.Count == 0 ? meta : throw new TopologyException(errors
+            .OrderBy(e => e.Location.Line == 0 ? int.MaxValue : e.Location.Line)
+            .ThenBy(e => e.Location.Column));
     }
 
     private static readonly StructSchema TugSchema = new("tug",

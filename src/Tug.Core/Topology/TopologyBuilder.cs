@@ -175,7 +175,7 @@ internal sealed class TopologyBuilder
             {
                 var path = $"{role.Section}[{i}]";
                 var bound = _binder.BindStruct(items.Items[i], role.Schema, path, _binder.At(items.Items[i]));
-                if (Instance(role, bound, path, global, serverConfigs, effectiveSources) is { } instance)
+                if (Instance(role, bound, items.Items[i], path, global, serverConfigs, effectiveSources) is { } instance)
                 {
                     servers.Add(instance);
                 }
@@ -196,10 +196,73 @@ internal sealed class TopologyBuilder
             ComponentSources = effectiveSources,
             ServerConfigs = serverConfigs,
             Instances = [],
-            Locations = Locations(("global", globalBound), ("monitored", monitoredBound)),
+            Locations = Locations(("global", globalBound), ("monitored", monitoredBound))
+                .SetItems(SectionLocations(sections, "global")).SetItems(SectionLocations(sections, "monitored"))
+                .SetItems(SectionLocations(sections, "component_versions")).SetItems(SectionLocations(sections, "component_sources")),
         };
         return WithAgents(topology, servers);
     }
+
+    /// <summary>An IP address in its canonical text (<see cref="HostNames"/>); anything else as written, for the validator to judge.</summary>
+    private static string Host(string text) => HostNames.Normalize(text, out _) ?? text;
+
+    /// <summary>Positions of the values nested in a section (<c>global.resource_control.memory_limit</c>...).</summary>
+    private IEnumerable<KeyValuePair<string, SourceLocation>> SectionLocations(Dictionary<string, (YNode Node, YScalar Key)> sections, string key) =>
+        sections.TryGetValue(key, out var s) ? NestedLocations(s.Node, key, 0) : [];
+
+    /// <summary>
+    /// Positions of a struct's values below its top level (<c>resource_control.cpu_quota</c>, <c>additional_args[1]</c>,
+    /// <c>external_alertmanagers[0].host</c>), so a value refused by the validator is pointed at exactly. Free-form maps
+    /// (<c>config</c> and the like) are not walked, and the walk stops three levels down.
+    /// </summary>
+    private IEnumerable<KeyValuePair<string, SourceLocation>> NestedLocations(YNode node, string prefix, int depth)
+    {
+        if (depth >= 3)
+        {
+            yield break;
+        }
+
+        switch (node)
+        {
+            case YMap map:
+                foreach (var (key, value) in map.Entries)
+                {
+                    if (depth == 0 && FreeForm.Contains(key.Value))
+                    {
+                        continue;
+                    }
+
+                    var path = prefix.Length == 0 ? key.Value : $"{prefix}.{key.Value}";
+                    if (depth > 0 || prefix.Length > 0)
+                    {
+                        yield return new(path, _binder.At(value is YScalar { Value: "", Plain: true } ? key : value));
+                    }
+
+                    foreach (var inner in NestedLocations(value, path, depth + 1))
+                    {
+                        yield return inner;
+                    }
+                }
+
+                break;
+
+            case YSeq seq:
+                for (var i = 0; i < seq.Items.Length; i++)
+                {
+                    var path = $"{prefix}[{i}]";
+                    yield return new(path, _binder.At(seq.Items[i]));
+                    foreach (var inner in NestedLocations(seq.Items[i], path, depth + 1))
+                    {
+                        yield return inner;
+                    }
+                }
+
+                break;
+        }
+    }
+
+    private static readonly HashSet<string> FreeForm =
+        ["config", "learner_config", "spark_config", "spark_env", "additional_scrape_conf", "ng_monitoring_config", "custom", "remote_config"];
 
     private static ImmutableSortedDictionary<string, string> Texts(BoundStruct bound) =>
         bound.Schema.Fields.Select(f => (f.Key, Value: bound.Text(f.Key))).Where(p => p.Value.Length > 0)
@@ -220,7 +283,7 @@ internal sealed class TopologyBuilder
         SshPort = Or(g.Int("ssh_port"), 22),
         SshType = Or(g.Text("ssh_type"), "builtin"),
         EnableTls = g.Bool("enable_tls"),
-        ListenHost = g.Text("listen_host"),
+        ListenHost = Host(g.Text("listen_host")),
         DeployDir = Or(g.Text("deploy_dir"), "deploy"),
         DataDir = Or(g.Text("data_dir"), "data"),
         LogDir = g.Text("log_dir"),
@@ -263,9 +326,9 @@ internal sealed class TopologyBuilder
         };
     }
 
-    private InstanceSpec? Instance(RoleDefinition role, BoundStruct b, string path, GlobalOptions global, ConfigMap serverConfigs, ImmutableSortedDictionary<string, string> sources)
+    private InstanceSpec? Instance(RoleDefinition role, BoundStruct b, YNode node, string path, GlobalOptions global, ConfigMap serverConfigs, ImmutableSortedDictionary<string, string> sources)
     {
-        var host = b.Text("host");
+        var host = Host(b.Text("host"));
         if (host.Length == 0)
         {
             _errors.Add(new TopologyDiagnostic(TopologyErrors.MissingHost, b.At("host"), $"{path} has no host", $"Add 'host: <address>' to this {role.Section} entry."));
@@ -309,17 +372,17 @@ internal sealed class TopologyBuilder
 
         // ExpandRelativeDir.
         var deployAbs = GoPath.Abs(global.User, deploy);
-        var listen = Or(schema.Has("listen_host") ? b.Text("listen_host") : string.Empty, global.ListenHost);
+        var listen = Or(schema.Has("listen_host") ? Host(b.Text("listen_host")) : string.Empty, global.ListenHost);
         var source = schema.Has("source") ? b.Text("source") : string.Empty;
         var component = Or(source, role.SourceKey is { } key ? sources.GetValueOrDefault(key, string.Empty) : string.Empty);
 
-        var locations = b.Values.ToImmutableDictionary(v => v.Key, v => v.Value.At);
+        var locations = b.Values.ToImmutableDictionary(v => v.Key, v => v.Value.At).SetItems(NestedLocations(node, string.Empty, 0));
         return new InstanceSpec
         {
             Role = role.Role,
             Component = Or(component, role.DefaultComponent),
             Host = host,
-            ManageHost = Or(b.Text("manage_host"), host),
+            ManageHost = Or(Host(b.Text("manage_host")), host),
             SshPort = Or(b.Int("ssh_port"), global.SshPort),
             ListenHost = Or(listen, host.Contains(':', StringComparison.Ordinal) ? "::" : "0.0.0.0"),
             Ports = ports,

@@ -149,4 +149,22 @@ public static class TopologyErrors
 
     /// <summary>YAML aliases that expand past their limit (<see cref="YamlLimits.MaxAliasNodes"/>, "billion laughs").</summary>
     public const string TooManyAliases = "E1082";
+
+    /// <summary>A host (or manage_host, listen_host) that is neither an IP address nor a DNS name.</summary>
+    public const string BadHost = "E1030";
+
+    /// <summary>A directory that, after TiUP's expansion, is not an absolute normalised path of safe characters.</summary>
+    public const string BadDirectory = "E1031";
+
+    /// <summary>A directory that is a system directory or inside one (<c>/usr</c>, <c>/etc/x</c>...).</summary>
+    public const string ForbiddenDirectory = "E1032";
+
+    /// <summary>A directory inside (or equal to) another instance's directory on the same machine.</summary>
+    public const string NestedDirectory = "E1033";
+
+    /// <summary>A value rendered into a run script or unit that is not of its documented shape, or not one line.</summary>
+    public const string BadShape = "E1034";
+
+    /// <summary>A topology without any instance.</summary>
+    public const string NoInstances = "E1035";
 }

@@ -35,6 +35,8 @@ internal static partial class TopologyValidator
             .. Exporters(servers),
             .. AbsolutePaths(servers),
             .. Modes(topology),
+            .. NoInstances(topology, servers),
+            .. Safety(topology),
         ];
     }
 

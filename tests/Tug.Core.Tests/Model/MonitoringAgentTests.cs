@@ -98,6 +98,8 @@ public sealed class MonitoringAgentTests
             component_versions:
               prometheus: v2.53.0
               etcd: v3.5.17
+            etcd_servers:
+              - host: 10.0.0.1
             """, "topology.yaml");
 
         Assert.Equal("v1.9.0", topology.PinnedVersion(Roles.NodeExporter));

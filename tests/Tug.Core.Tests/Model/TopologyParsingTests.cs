@@ -479,12 +479,11 @@ public sealed class TopologyParsingTests
         }
 
         [Fact]
-        public void Should_Accept_An_Empty_File_As_An_Empty_Cluster()
+        public void Should_Refuse_An_Empty_File_As_A_Cluster_Without_Instances()
         {
-            var topology = TopologyLoader.Parse(string.Empty, "empty.yaml");
+            var error = Assert.Throws<TopologyException>(() => TopologyLoader.Parse(string.Empty, "empty.yaml"));
 
-            Assert.Empty(topology.Instances);
-            Assert.Equal("/home/tidb/deploy/monitor-9100", topology.Monitored.DeployDir);
+            Assert.Equal("empty.yaml:1:1: error[E1035]: the topology declares no instance", Assert.Single(error.Diagnostics).ToString());
         }
     }
 }

@@ -101,7 +101,7 @@ public sealed class TopologyValidationTests
     [InlineData("_svc")]
     [InlineData("tidb-user_1")]
     public void Should_Accept_Valid_User_Names(string user) =>
-        Assert.Equal(user, TopologyLoader.Parse($"global:\n  user: \"{user}\"\n", "t.yaml").Global.User);
+        Assert.Equal(user, TopologyLoader.Parse($"global:\n  user: \"{user}\"\n  deploy_dir: /tidb-deploy\n  data_dir: /tidb-data\netcd_servers:\n  - host: a\n", "t.yaml").Global.User);
 
     [Theory]
     [InlineData("pd_servers", "")]
