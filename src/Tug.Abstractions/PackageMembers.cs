@@ -9,7 +9,16 @@ namespace Tug;
 /// <param name="Reason">What is wrong with it, e.g. <c>is a character device</c>.</param>
 public sealed record BadMember(string Member, string Reason)
 {
-    public override string ToString() => $"member '{Member}' {Reason}";
+    public override string ToString() => $"member '{Escaped(Member)}' {Reason}";
+
+    /// <summary>The name with control characters written as escapes (<c>\n</c>, <c>\x1b</c>), as GNU tar lists them.</summary>
+    private static string Escaped(string name) => string.Concat(name.Select(c => c switch
+    {
+        '\n' => "\\n",
+        '\t' => "\\t",
+        _ when char.IsControl(c) => $"\\x{(int)c:x2}",
+        _ => c.ToString(),
+    }));
 }
 
 /// <summary>

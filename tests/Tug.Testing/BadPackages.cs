@@ -33,7 +33,7 @@ public static class BadPackages
         ["hardlink-out"] = ("pkg-v1/hard", [Link(TarEntryType.HardLink, "pkg-v1/hard", "../outside")]),
         ["hardlink-missing"] = ("pkg-v1/hard", [Link(TarEntryType.HardLink, "pkg-v1/hard", "pkg-v1/nothing")]),
         ["beneath-symlink"] = ("pkg-v1/d/x", [Link(TarEntryType.SymbolicLink, "pkg-v1/d", "sub"), File("pkg-v1/d/x")]),
-        ["control-character"] = ("pkg-v1/a", [File("pkg-v1/a\nb")]),
+        ["control-character"] = ("pkg-v1/a", [File("pkg-v1/a\u001bb")]),
     };
 
     /// <summary>Writes the good package plus the members of <paramref name="name"/> (null: the good package alone) to <paramref name="path"/>.</summary>

@@ -18,7 +18,7 @@ package={{package}}
   mapfile -t names <<< "$plain"
   mapfile -t lines <<< "$long"
   if [ "${#names[@]}" -ne "${#lines[@]}" ]; then echo "package $package: its two listings differ; nothing was unpacked" >&2; exit 45; fi
-  declare -A files=() links=()
+  declare -A pkg_files=() pkg_links=()
   # Sets c to a name without leading ./ and trailing slashes ("" for the package's top directory).
   clean() { c=$1; while [[ $c == ./* ]]; do c=${c#./}; done; while [[ $c == */ ]]; do c=${c%/}; done; if [ "$c" = . ]; then c=; fi; }
   for k in "${!names[@]}"; do
@@ -59,22 +59,22 @@ package={{package}}
       done
       slashes=${name//[!\/]/}
       if [[ /$rest/ == */../* ]] || [ "$up" -gt "${#slashes}" ]; then refuse "$raw" "is a symbolic link to '$target', which points outside the package"; fi
-      links[$name]=1
+      pkg_links[$name]=1
     elif [ "$type" = h ]; then
       case "$target" in
         ''|/*|*\\*) refuse "$raw" "is a hard link to '$target', which is not a regular file earlier in the package" ;;
       esac
       clean "$target"
-      if [[ /$target/ == */../* ]] || [ -z "$c" ] || [ -z "${files[$c]+x}" ]; then refuse "$raw" "is a hard link to '$target', which is not a regular file earlier in the package"; fi
+      if [[ /$target/ == */../* ]] || [ -z "$c" ] || [ -z "${pkg_files[$c]+x}" ]; then refuse "$raw" "is a hard link to '$target', which is not a regular file earlier in the package"; fi
     elif [ "$type" = - ]; then
-      files[$name]=1
+      pkg_files[$name]=1
     fi
   done
   for raw in "${names[@]}"; do
     clean "$raw"; name=$c; prefix=
     while [[ $name == */* ]]; do
       prefix=${prefix:+$prefix/}${name%%/*}; name=${name#*/}
-      if [ -n "${links[$prefix]+x}" ]; then refuse "$raw" "lies beneath the symbolic link '$prefix' of the package"; fi
+      if [ -n "${pkg_links[$prefix]+x}" ]; then refuse "$raw" "lies beneath the symbolic link '$prefix' of the package"; fi
     done
   done
 ) || exit $?
