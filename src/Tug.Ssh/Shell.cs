@@ -17,5 +17,5 @@ internal static class Shell
 
     /// <summary>A script that writes stdin to a temp file beside <paramref name="path"/>, sets its mode, and renames it into place.</summary>
     public static string AtomicWrite(string path, string mode) =>
-        $"set -e; p={Quote(path)}; t=$(mktemp \"$(dirname \"$p\")/.tug-upload.XXXXXX\"); trap 'rm -f \"$t\"' EXIT; cat > \"$t\"; chmod {mode} \"$t\"; mv -f \"$t\" \"$p\"; trap - EXIT";
+        $"set -e; p={Quote(path)}; t=$(mktemp \"$(dirname \"$p\")/.tug-upload.XXXXXX\"); trap 'rm -f \"$t\"' EXIT; cat > \"$t\"; chmod {Quote(mode)} \"$t\"; mv -f \"$t\" \"$p\"; trap - EXIT";
 }

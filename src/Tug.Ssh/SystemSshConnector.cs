@@ -61,7 +61,7 @@ public sealed class SystemSshConnector : IRemoteConnector
 
     private static async Task<List<ScannedKey>> ScanAsync(RemoteEndpoint endpoint, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var scan = await SystemSshHost.RunProcessAsync("ssh-keyscan", ["-T", ((int)Math.Ceiling(timeout.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture), "-p", endpoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), endpoint.Host], null, timeout + TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
+        var scan = await SystemSshHost.RunProcessAsync("ssh-keyscan", ["-T", ((int)Math.Ceiling(timeout.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture), "-p", endpoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--", endpoint.Host], null, timeout + TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
         var keys = new List<ScannedKey>();
         foreach (var line in scan.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Where(l => !l.StartsWith('#')))
         {
@@ -114,7 +114,7 @@ internal sealed class SystemSshHost(RemoteEndpoint endpoint, KeyFileCredential? 
 
     public async ValueTask DisposeAsync()
     {
-        await RunProcessAsync("ssh", [.. Options(), "-O", "exit", Target], null, TimeSpan.FromSeconds(5), CancellationToken.None).ConfigureAwait(false);
+        await RunProcessAsync("ssh", [.. Options(), "-O", "exit", "--", Target], null, TimeSpan.FromSeconds(5), CancellationToken.None).ConfigureAwait(false);
         try
         {
             Directory.Delete(work, recursive: true);
@@ -153,7 +153,7 @@ internal sealed class SystemSshHost(RemoteEndpoint endpoint, KeyFileCredential? 
 
     private async Task<CommandResult> SshAsync(string command, byte[] input, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var result = await RunProcessAsync("ssh", [.. Options(), Target, command], input, timeout, cancellationToken).ConfigureAwait(false);
+        var result = await RunProcessAsync("ssh", [.. Options(), "--", Target, command], input, timeout, cancellationToken).ConfigureAwait(false);
         if (result.ExitCode == 255 && result.Stderr.Contains("REMOTE HOST IDENTIFICATION HAS CHANGED", StringComparison.Ordinal))
         {
             throw new RemoteException(RemoteException.HostKeyChanged, endpoint.Key, $"The host key of {endpoint.Key} changed during the command.");

@@ -99,6 +99,15 @@ public sealed class PatchPlanner(ClusterStore store)
         var seen = new List<string>();
         try
         {
+            using (var check = new GZipStream(new MemoryStream(bytes), CompressionMode.Decompress))
+            {
+                if (PackageMembers.FindBad(check) is { } bad)
+                {
+                    throw new ClusterException(ClusterException.BadInput, $"Patch tarball {path}: {bad}; nothing was patched.",
+                        "A package may hold only regular files, directories and links that stay inside it, without setuid or setgid bits; repack it without that member.");
+                }
+            }
+
             using var gzip = new GZipStream(new MemoryStream(bytes), CompressionMode.Decompress);
             using var reader = new TarReader(gzip);
             while (reader.GetNextEntry() is { } entry)

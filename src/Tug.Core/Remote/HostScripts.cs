@@ -13,7 +13,8 @@ namespace Tug.Core.Remote;
 /// <c>Remote/Scripts/*.sh</c> with every value quoted once. Results come back as <c>TUG|...</c> lines; read them
 /// with <see cref="HostReply.Parse"/>. Failures are exit codes with a message on stderr: 41 an upload changed in
 /// transit, 42 a package's entry is not an executable, 43 an unpacked executable is not the signed package's,
-/// 44 nothing staged to switch to.
+/// 44 nothing staged to switch to, 45 a package holds a member Tug refuses (checked on the host before unpacking,
+/// by the rules of <see cref="PackageMembers"/>).
 /// </summary>
 public static class HostScripts
 {
@@ -41,8 +42,8 @@ public static class HostScripts
         });
 
     /// <summary>
-    /// Installs instances from their uploaded packages (at <see cref="PackageUploadPath"/>): checks each upload (41),
-    /// creates directories, unpacks into bin (42, 43), writes run script, config files and unit, enables the units,
+    /// Installs instances from their uploaded packages (at <see cref="PackageUploadPath"/>): checks each upload (41)
+    /// and its member list (45), creates directories, unpacks into bin as the deploy user (42, 43), writes run script, config files and unit, enables the units,
     /// removes the uploads; prints nothing.
     /// </summary>
     public static string Install(IReadOnlyList<(InstanceContext Context, ResolvedPackage Package)> instances)
@@ -51,7 +52,7 @@ public static class HostScripts
         var s = new StringBuilder();
         foreach (var package in uploads)
         {
-            s.Append(UploadCheck(package));
+            s.Append(UploadCheck(package)).Append(PackageCheck(package));
         }
 
         foreach (var (context, package) in instances)
@@ -76,13 +77,14 @@ public static class HostScripts
         return s.ToString();
     }
 
-    /// <summary>Unpacks each instance's uploaded package beside its running build, checked (41, 43), owned by <paramref name="user"/>; prints nothing.</summary>
+    /// <summary>Unpacks each instance's uploaded package beside its running build, checked (41, 45, 43), as and owned by <paramref name="user"/>; prints nothing.</summary>
     public static string Stage(string user, IReadOnlyList<(InstanceSpec Instance, ResolvedPackage Package)> instances) =>
         string.Concat(instances.Select(i =>
         {
             var stage = StageDirectory(i.Instance, i.Package);
             return UploadCheck(i.Package)
-                + ScriptRenderer.Render("stage.sh", new() { { "stage", stage }, { "tarball", PackageUploadPath(i.Package) } })
+                + PackageCheck(i.Package)
+                + ScriptRenderer.Render("stage.sh", new() { { "stage", stage }, { "tarball", PackageUploadPath(i.Package) }, { "owner", user } })
                 + EntryCheck(i.Package, $"{stage}/{i.Package.Entry}")
                 + Own(user, stage);
         }));
@@ -249,6 +251,9 @@ public static class HostScripts
 
     private static string UploadCheck(ResolvedPackage package) => Checksum(PackageUploadPath(package), package.TarballSha256,
         $"package {Path.GetFileName(package.Path)} changed in transit: its sha256 on this host differs from the signed manifest", 41);
+
+    private static string PackageCheck(ResolvedPackage package) =>
+        ScriptRenderer.Render("package-check.sh", new() { { "tarball", PackageUploadPath(package) }, { "package", $"{package.Component} {package.Version} ({package.Platform})" } });
 
     private static string EntryCheck(ResolvedPackage package, string path) => Checksum(path, package.EntrySha256, $"{path} differs from the signed package", 43);
 

@@ -271,6 +271,7 @@ public sealed class LocalMirror
             throw new MirrorException(MirrorErrors.NotFound, $"Tarball {request.TarballPath} does not exist.", request.TarballPath);
         }
 
+        Tarball.RequireSafeMembers(request.TarballPath);
         Tarball.RequireExecutableEntry(request.TarballPath, request.Entry);
 
         var notes = ImmutableArray.CreateBuilder<string>();

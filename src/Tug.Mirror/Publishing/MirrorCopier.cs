@@ -109,6 +109,8 @@ public static class MirrorCopier
                                 await view.Reader.CopyTarballAsync(item, stream, cancellationToken).ConfigureAwait(false);
                             }
 
+                            Tarball.RequireSafeMembers(path, "nothing was cloned");
+
                             tarballs++;
                         }
                     }
@@ -220,6 +222,8 @@ public static class MirrorCopier
                             {
                                 await reader.CopyTarballAsync(versionItem, stream, cancellationToken).ConfigureAwait(false);
                             }
+
+                            Tarball.RequireSafeMembers(path, "nothing was merged");
 
                             if (!additions.TryGetValue(id, out var entry))
                             {

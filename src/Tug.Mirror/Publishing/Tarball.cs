@@ -9,6 +9,33 @@ namespace Tug.Mirror.Publishing;
 public static class Tarball
 {
     /// <summary>
+    /// Refuses a package with any member <see cref="PackageMembers"/> forbids (a device, a FIFO, a setuid file, a
+    /// <c>..</c> or absolute path, a link out of the package...), naming the first one.
+    /// </summary>
+    /// <exception cref="MirrorException">The tarball is unreadable or holds a forbidden member.</exception>
+    public static void RequireSafeMembers(string tarballPath, string action = "nothing was published")
+    {
+        BadMember? bad;
+        try
+        {
+            using var file = File.OpenRead(tarballPath);
+            using var gzip = new GZipStream(file, CompressionMode.Decompress);
+            bad = PackageMembers.FindBad(gzip);
+        }
+        catch (Exception e) when (e is InvalidDataException or FormatException or EndOfStreamException)
+        {
+            throw new MirrorException(MirrorErrors.BadTarball, $"{tarballPath} is not a readable .tar.gz ({e.Message}).", tarballPath,
+                "Publish a gzip-compressed tar archive, as upstream projects release them.", e);
+        }
+
+        if (bad is not null)
+        {
+            throw new MirrorException(MirrorErrors.BadTarball, $"{Path.GetFileName(tarballPath)}: {bad}; {action}.", tarballPath,
+                "A package may hold only regular files, directories and links that stay inside it, without setuid or setgid bits; repack it without that member.");
+        }
+    }
+
+    /// <summary>
     /// Requires <paramref name="entry"/> to be a regular file with owner read and execute bits (mode &amp; 0500 = 0500)
     /// in a gzip-compressed tar, as TiUP requires of a patch package. Any layout is accepted; the entry says where.
     /// </summary>

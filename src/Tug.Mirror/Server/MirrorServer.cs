@@ -1,5 +1,9 @@
 // Copyright (c) Tug contributors. Licensed under the Apache License, Version 2.0.
 
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -10,8 +14,8 @@ using Microsoft.Extensions.Logging;
 
 namespace Tug.Mirror.Server;
 
-/// <summary>Serves a mirror directory read-only over HTTP, the way TiUP clients fetch it (<c>GET /name</c>).</summary>
-public sealed class MirrorServer : IAsyncDisposable
+/// <summary>Serves a mirror directory read-only over HTTP, the way TiUP clients fetch it (<c>GET /name</c>): only its own files (see <see cref="Servable"/>).</summary>
+public sealed partial class MirrorServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
@@ -42,9 +46,7 @@ public sealed class MirrorServer : IAsyncDisposable
         var app = builder.Build();
         app.MapMethods("/{**path}", ["GET", "HEAD"], async (HttpContext context, string? path) =>
         {
-            var full = Path.GetFullPath(Path.Combine(directory, path ?? string.Empty));
-            if (!full.StartsWith(directory + "/", StringComparison.Ordinal) || !File.Exists(full)
-                || Path.GetRelativePath(directory, full).Split('/').Any(p => p.StartsWith('.') || p == "keys"))
+            if (Servable(directory, path ?? string.Empty) is not { } full)
             {
                 log?.Invoke($"404 {context.Request.Path}");
                 context.Response.StatusCode = StatusCodes.Status404NotFound;
@@ -86,6 +88,92 @@ public sealed class MirrorServer : IAsyncDisposable
             // Ctrl+C is the normal way to stop serving.
         }
     }
+
+    /// <summary>
+    /// The file to serve for a request path, or null: only the mirror's own files, each a single name at the top of
+    /// the mirror (<c>root.json</c>, <c>timestamp.json</c>, <c>snapshot.json</c>, <c>N.NAME.json</c> for a manifest the
+    /// snapshot lists, <c>N.root.json</c> included, up to its listed version, and the tarballs the latest listed component
+    /// manifests name), a regular file that is not a symbolic link (checked with lstat; the mirror directory itself is
+    /// the operator's choice). Never <c>keys/</c>, a dot file, <c>..</c> (or <c>%2e%2e</c>), or anything else in the directory.
+    /// </summary>
+    internal static string? Servable(string directory, string path)
+    {
+        directory = Path.GetFullPath(directory).TrimEnd('/');
+        if (!SafeName().IsMatch(path) || !Names(directory).Contains(path))
+        {
+            return null;
+        }
+
+        var full = Path.Combine(directory, path);
+        var info = new FileInfo(full);
+        return info.Exists && info.LinkTarget is null && (info.Attributes & (FileAttributes.ReparsePoint | FileAttributes.Device)) == 0 ? full : null;
+    }
+
+    /// <summary>Every name the mirror's manifests account for: the fixed manifests, the versioned ones the snapshot lists (every version up to the listed one), and the tarballs named by the listed component manifests.</summary>
+    private static HashSet<string> Names(string directory)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal) { "root.json", "timestamp.json", "snapshot.json" };
+        var snapshot = ReadSigned(Path.Combine(directory, "snapshot.json"));
+        if (snapshot?["meta"] is not JsonObject meta)
+        {
+            return names;
+        }
+
+        var listed = new Dictionary<string, ulong>(StringComparer.Ordinal);
+        foreach (var (key, value) in meta)
+        {
+            if (key.StartsWith('/') && key.EndsWith(".json", StringComparison.Ordinal) && !key[1..].Contains('/', StringComparison.Ordinal)
+                && value?["version"] is JsonValue version && version.TryGetValue<ulong>(out var latest))
+            {
+                listed[key[1..^".json".Length]] = latest;
+            }
+        }
+
+        foreach (var name in Directory.EnumerateFiles(directory, "*.json").Select(Path.GetFileName).OfType<string>())
+        {
+            var m = VersionedManifest().Match(name);
+            if (!m.Success || !ulong.TryParse(m.Groups[1].Value, CultureInfo.InvariantCulture, out var v)
+                || !listed.TryGetValue(m.Groups[2].Value, out var latest) || v > latest)
+            {
+                continue;
+            }
+
+            names.Add(name);
+            if (v == latest && m.Groups[2].Value is not ("root" or "index") && ReadSigned(Path.Combine(directory, name))?["platforms"] is JsonObject platforms)
+            {
+                foreach (var item in platforms.Select(p => p.Value).OfType<JsonObject>().SelectMany(p => p.Select(i => i.Value)))
+                {
+                    if (item?["url"] is JsonValue url && url.TryGetValue<string>(out var tarball))
+                    {
+                        names.Add(tarball.TrimStart('/'));
+                    }
+                }
+            }
+        }
+
+        return names;
+    }
+
+    private static JsonNode? ReadSigned(string path)
+    {
+        try
+        {
+            var info = new FileInfo(path);
+            return info.Exists && info.LinkTarget is null && info.Length < 64 * 1024 * 1024
+                ? JsonNode.Parse(File.ReadAllBytes(path))?["signed"]
+                : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._+-]*\z", RegexOptions.CultureInvariant)]
+    private static partial Regex SafeName();
+
+    [GeneratedRegex(@"^([1-9][0-9]{0,18})\.([A-Za-z0-9][A-Za-z0-9._-]*)\.json\z", RegexOptions.CultureInvariant)]
+    private static partial Regex VersionedManifest();
 
     public async ValueTask DisposeAsync()
     {
