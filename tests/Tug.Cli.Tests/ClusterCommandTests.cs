@@ -57,6 +57,25 @@ public sealed class ClusterCommandTests
     }
 
     [Theory]
+    [InlineData("v3.4.23;touch /tmp/x")]
+    [InlineData("$(touch /tmp/x)")]
+    [InlineData("v3.4.23\nnext")]
+    [InlineData("")]
+    public async Task Should_Refuse_A_Deploy_To_A_Version_That_Is_Not_One_Token_Leaving_No_Cluster(string version)
+    {
+        using var dir = new TempDirectory();
+        var topology = dir.Combine("t.yaml");
+        await File.WriteAllTextAsync(topology, "etcd_servers:\n  - host: 192.0.2.1\n", TestContext.Current.CancellationToken);
+
+        var tug = new CliRunner(dir.Path);
+        var result = await tug.RunAsync("cluster", "deploy", "c1", version, topology, "-y");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("is not a version", result.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(tug.Home, "clusters", "c1")));
+    }
+
+    [Theory]
     [InlineData("\"192.0.2.1;touch /tmp/x\"")]
     [InlineData("\"$(touch /tmp/x)\"")]
     [InlineData("\"192.0.2.1'\"")]

@@ -56,7 +56,19 @@ public static class PlanningRules
         }
     }
 
-    public static string NormalizeVersion(string version) => version.Length > 0 && char.IsAsciiDigit(version[0]) ? "v" + version : version;
+    /// <summary>A version as given on the command line or in a topology, with a missing leading <c>v</c> added.</summary>
+    /// <exception cref="ClusterException">Not one token of letters, digits, '.', '_', '+' and '-'.</exception>
+    public static string NormalizeVersion(string version)
+    {
+        if (!TopologyValidator.IsValidVersion(version))
+        {
+            var shown = version.ReplaceLineEndings("\\n");
+            throw new ClusterException(ClusterException.BadInput, $"'{shown}' is not a version.",
+                "Give a version such as v8.5.0 or 1.9.0: letters, digits, '.', '_', '+' and '-' only (`tug mirror list COMPONENT` shows what the mirror has).");
+        }
+
+        return char.IsAsciiDigit(version[0]) ? "v" + version : version;
+    }
 
     /// <summary>Instances grouped by role, in start order (or stop order, the reverse).</summary>
     public static IEnumerable<IGrouping<string, InstanceSpec>> ByRole(IEnumerable<InstanceSpec> instances, bool stopping = false)
