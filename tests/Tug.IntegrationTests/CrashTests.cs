@@ -49,7 +49,7 @@ public sealed class CrashTests(TestbedFixture testbed, PackagesFixture packages)
     {
         // Given an upgrade killed with SIGKILL while it switches the second host
         var upgrade = TugProcess.Start(tug, "cluster", "upgrade", Cluster, "--node-exporter-version", "v1.5.0", "-y");
-        await TugProcess.UntilAsync(() => Journal(tug).Contains($"\"step\":\"switch {hosts[1].Address}:9100\",\"state\":\"planned\"", StringComparison.Ordinal) || upgrade.HasExited, 120,
+        await TugProcess.UntilAsync(() => TestJournals.Newest(tug.Home, Cluster).Contains($"\"step\":\"switch {hosts[1].Address}:9100\",\"state\":\"planned\"", StringComparison.Ordinal) || upgrade.HasExited, 120,
             $"the upgrade never reached the second host: {upgrade.Stderr}");
         Assert.False(upgrade.HasExited, $"the upgrade ended before it could be killed: {upgrade.Stderr}");
         await upgrade.KillAsync();
@@ -85,9 +85,9 @@ public sealed class CrashTests(TestbedFixture testbed, PackagesFixture packages)
     private async Task CutHostUpgradeIsReplayedAsync(CliRunner tug, List<TestbedHost> hosts)
     {
         // Given an upgrade during which the last host is cut off the network (cut while the first host is switched)
-        var journalsBefore = Journals(tug).Count;
+        var journalsBefore = TestJournals.All(tug.Home, Cluster).Count;
         using var upgrade = TugProcess.Start(tug, "cluster", "upgrade", Cluster, "--node-exporter-version", "v1.9.0", "-y", "--wait-timeout", "10", "--format", "json");
-        await TugProcess.UntilAsync(() => Journals(tug).Count > journalsBefore && Journal(tug).Contains($"\"step\":\"switch {hosts[0].Address}:9100\",\"state\":\"planned\"", StringComparison.Ordinal) || upgrade.HasExited, 120,
+        await TugProcess.UntilAsync(() => TestJournals.All(tug.Home, Cluster).Count > journalsBefore && TestJournals.Newest(tug.Home, Cluster).Contains($"\"step\":\"switch {hosts[0].Address}:9100\",\"state\":\"planned\"", StringComparison.Ordinal) || upgrade.HasExited, 120,
             "the upgrade never started switching");
         Assert.False(upgrade.HasExited, upgrade.Stdout + upgrade.Stderr);
         await TestbedFixture.TestbedAsync($"fault {hosts[2].Name} cut");
@@ -152,24 +152,7 @@ public sealed class CrashTests(TestbedFixture testbed, PackagesFixture packages)
         Assert.Contains("E4008", broken.Stderr, StringComparison.Ordinal);
     }
 
-    private static List<string> Journals(CliRunner tug)
-    {
-        var root = Path.Combine(tug.Home, "clusters", Cluster, "operations");
-        return Directory.Exists(root) ? [.. Directory.GetFiles(root, "journal.jsonl", SearchOption.AllDirectories).Order(StringComparer.Ordinal)] : [];
-    }
 
-    /// <summary>The newest journal's text (operation IDs sort by time).</summary>
-    private static string Journal(CliRunner tug)
-    {
-        var journals = Journals(tug);
-        if (journals.Count == 0)
-        {
-            return string.Empty;
-        }
-
-        using var stream = new FileStream(journals[^1], FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        return new StreamReader(stream).ReadToEnd();
-    }
 
     private Task<string> Pid(TestbedHost host) => testbed.MustRunAsync(host.Name, "systemctl show -p MainPID --value node_exporter-9100");
 

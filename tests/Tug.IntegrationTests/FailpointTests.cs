@@ -22,14 +22,7 @@ public sealed class FailpointTests(TestbedFixture testbed, PackagesFixture packa
         var tug = await packages.MirrorAsync(dir, ("node_exporter", "1.5.0"), ("node_exporter", "1.9.0"), ("blackbox_exporter", "0.23.0"), ("etcd", "3.4.23"));
         var hosts = testbed.Inventory.Hosts.Take(3).ToList();
         var topology = dir.Combine("topology.yaml");
-        await File.WriteAllTextAsync(topology, $"""
-            {TestTopology.Global}
-            monitored:
-              node_exporter_version: v1.5.0
-              blackbox_exporter_version: v0.23.0
-            etcd_servers:
-            {string.Join("\n", hosts.Select(h => $"  - host: {h.Address}"))}
-            """, TestContext.Current.CancellationToken);
+        await File.WriteAllTextAsync(topology, TestTopology.EtcdWithAgents(hosts), TestContext.Current.CancellationToken);
         string[] deployArgs = ["cluster", "deploy", Cluster, "v3.4.23", topology, "-u", "root", "-i", testbed.Inventory.Key, "-y"];
         var deployPlan = await DryRunStepsAsync(tug, deployArgs);
         var deploy = await tug.RunAsync(deployArgs);

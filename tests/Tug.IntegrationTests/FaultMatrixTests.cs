@@ -56,14 +56,7 @@ public sealed class FaultMatrixTests(TestbedFixture testbed, PackagesFixture pac
 
         var tug = await packages.MirrorAsync(dir, ("node_exporter", "1.5.0"), ("node_exporter", "1.9.0"), ("blackbox_exporter", "0.23.0"), ("etcd", "3.4.23"));
         var topology = dir.Combine("topology.yaml");
-        await File.WriteAllTextAsync(topology, $"""
-            {TestTopology.Global}
-            monitored:
-              node_exporter_version: v1.5.0
-              blackbox_exporter_version: v0.23.0
-            etcd_servers:
-            {string.Join("\n", hosts.Select(h => $"  - host: {h.Address}"))}
-            """, TestContext.Current.CancellationToken);
+        await File.WriteAllTextAsync(topology, TestTopology.EtcdWithAgents(hosts), TestContext.Current.CancellationToken);
         var failures = new List<string>();
         var timings = new List<string>();
         try
@@ -183,7 +176,7 @@ public sealed class FaultMatrixTests(TestbedFixture testbed, PackagesFixture pac
 
         await MustTestbedAsync($"fault {h2.Name} cut");
         var uploaded = new FileInfo(Directory.GetFiles(tmp, "tug-pkg-*")[0]).Length;
-        var stagedBeforeCut = Journal(tug).Contains($"\"step\":\"stage {h2.Address}\",\"state\":\"done\"", StringComparison.Ordinal);
+        var stagedBeforeCut = TestJournals.Newest(tug.Home, Cluster).Contains($"\"step\":\"stage {h2.Address}\",\"state\":\"done\"", StringComparison.Ordinal);
         await Task.Delay(TimeSpan.FromSeconds(15), TestContext.Current.CancellationToken);
         var switchedWhileCut = await SwitchedAsync(hosts.Where(h => h != h2), pids);
         await MustTestbedAsync($"fault {h2.Name} heal");
@@ -230,10 +223,10 @@ public sealed class FaultMatrixTests(TestbedFixture testbed, PackagesFixture pac
         var (h2, h3) = (hosts[1], hosts[2]);
         var since = await ClockAsync();
         var h3Pid = await PidAsync(h3);
-        var journalsBefore = Journals(tug).Count;
+        var journalsBefore = TestJournals.All(tug.Home, Cluster).Count;
         var staged = Path.Combine(Upper(h2), MonitorDir.TrimStart('/'), "bin", ".tug-stage-node_exporter-v1.5.0");
         using var upgrade = TugProcess.Start(tug, "cluster", "upgrade", Cluster, "--node-exporter-version", "v1.5.0", "-y", "--wait-timeout", Wait);
-        await TugProcess.UntilAsync(() => upgrade.HasExited || (Journals(tug).Count > journalsBefore && Journal(tug).Contains($"\"step\":\"switch {h2.Address}:9100\",\"state\":\"planned\"", StringComparison.Ordinal) && !Directory.Exists(staged)), 120,
+        await TugProcess.UntilAsync(() => upgrade.HasExited || (TestJournals.All(tug.Home, Cluster).Count > journalsBefore && TestJournals.Newest(tug.Home, Cluster).Contains($"\"step\":\"switch {h2.Address}:9100\",\"state\":\"planned\"", StringComparison.Ordinal) && !Directory.Exists(staged)), 120,
             "h2's switch never moved the staged build into bin");
         if (upgrade.HasExited)
         {
@@ -550,22 +543,5 @@ public sealed class FaultMatrixTests(TestbedFixture testbed, PackagesFixture pac
         Assert.True(exit == 0, $"testbed {arguments}: {output}");
     }
 
-    private static List<string> Journals(CliRunner tug)
-    {
-        var root = Path.Combine(tug.Home, "clusters", Cluster, "operations");
-        return Directory.Exists(root) ? [.. Directory.GetFiles(root, "journal.jsonl", SearchOption.AllDirectories).Order(StringComparer.Ordinal)] : [];
-    }
 
-    private static string Journal(CliRunner tug)
-    {
-        var journals = Journals(tug);
-        if (journals.Count == 0)
-        {
-            return string.Empty;
-        }
-
-        using var stream = new FileStream(journals[^1], FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd();
-    }
 }

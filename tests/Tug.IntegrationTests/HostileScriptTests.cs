@@ -52,7 +52,10 @@ public sealed class HostileScriptTests(TestbedFixture testbed)
             """;
         var topology = TopologyLoader.Parse(yaml, "hostile.yaml");
         topology = topology.ManageHosts.Aggregate(topology, (t, h) => t.WithPlatform(h, "Linux", "x86_64"));
-        var scripts = HostileScripts.For(topology, hosts[0].Address, Root, TimeSpan.FromSeconds(3));
+        // Twice: every field hostile (the user too, so the scripts stop where they need it), then with a real user
+        // ("nobody") so that they go on to create and write the hostile paths.
+        var runs = new[] { ("hostile user", HostileScripts.For(topology, hosts[0].Address, Root, TimeSpan.FromSeconds(3))),
+            ("user nobody", HostileScripts.For(topology, hosts[0].Address, Root, TimeSpan.FromSeconds(3), "nobody")) };
         var units = topology.Instances.Where(i => i.ManageHost == hosts[0].Address).Select(i => i.UnitName).ToList();
         var host = hosts[0];
         await using var remote = await new SshNetConnector().ConnectAsync(new RemoteEndpoint(host.Address, host.Port, host.User),
@@ -66,32 +69,37 @@ public sealed class HostileScriptTests(TestbedFixture testbed)
         try
         {
             // When
-            foreach (var (name, script) in scripts)
+            foreach (var (run, scripts) in runs)
             {
-                var result = await Root_(script);
-                var marker = await Root_($"test -e {Hostile.Marker} && echo present || echo absent");
-                outcomes.Add($"{name}: exit {result.ExitCode}, marker {marker.Stdout.Trim()}");
-                if (name == "install")
+                foreach (var (name, script) in scripts)
                 {
-                    // The scripts do run on the host with the hostile bytes: the install script makes the hostile directory.
-                    var dir = await Root_($"test -d {ShellQuote(Hostile.Dir(Root, "etcd-23790"))} && echo made || echo missing");
-                    made = dir.Stdout.Trim();
+                    var result = await Root_(script);
+                    var marker = await Root_($"test -e {Hostile.Marker} && echo present || echo absent");
+                    outcomes.Add($"{run}, {name}: exit {result.ExitCode}, marker {marker.Stdout.Trim()}");
+                    if (run == "user nobody" && name == "refresh")
+                    {
+                        // The scripts do run on the host with the hostile bytes: the refresh script writes into the hostile directory.
+                        var dir = await Root_($"test -d {ShellQuote(Hostile.Dir(Root, "etcd-23790"))} && echo made || echo missing");
+                        made = dir.Stdout.Trim();
+                    }
                 }
             }
 
             // Then
-            Assert.Equal(17, scripts.Count);
+            Assert.All(runs, r => Assert.Equal(17, r.Item2.Count));
             Assert.All(outcomes, o => Assert.EndsWith("marker absent", o, StringComparison.Ordinal));
             Assert.Equal("made", made);
 
-            // The control: the same fragment spliced into a script unquoted is live shell, and the check sees it.
-            var naive = await Root_("echo " + Hostile.Fragment);
+            // The control: the same fragment spliced into a script between double quotes, as string-built scripts do,
+            // is live shell, and the check sees it.
+            var naive = await Root_("echo \"" + Hostile.Fragment + "\"");
             var control = await Root_($"test -e {Hostile.Marker} && echo present || echo absent");
             Assert.True(control.Stdout.Trim() == "present", $"the naive script did not create the marker (exit {naive.ExitCode}): the check cannot fail");
         }
         finally
         {
-            await Root_($"rm -rf {Root} {Hostile.Marker}; systemctl unmask --runtime {string.Join(' ', units)}; systemctl daemon-reload; " +
+            // (/nonexistent is nobody's home, which env-init made to hold the hostile key; destroy took the key out.)
+            await Root_($"rm -rf {Root} {Hostile.Marker} /nonexistent; systemctl unmask --runtime {string.Join(' ', units)}; systemctl daemon-reload; " +
                 string.Join(' ', units.Select(u => $"rm -f /etc/systemd/system/{u};")) + " systemctl daemon-reload");
             TestContext.Current.TestOutputHelper?.WriteLine(string.Join('\n', outcomes));
         }

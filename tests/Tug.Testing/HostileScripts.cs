@@ -19,12 +19,14 @@ public static class HostileScripts
     /// <param name="host">The manage host whose instances the scripts are for.</param>
     /// <param name="root">The directory the hostile directories are made under.</param>
     /// <param name="wait">How long the start, stop and switch scripts wait.</param>
-    public static IReadOnlyDictionary<string, string> For(Topology topology, string host, string root, TimeSpan wait)
+    /// <param name="user">The deploy user; by default a hostile name too (which no host can create, so the scripts
+    /// stop where they need the user: give a real one to have them write the hostile paths).</param>
+    public static IReadOnlyDictionary<string, string> For(Topology topology, string host, string root, TimeSpan wait, string? user = null)
     {
         var etcd = Hostile.Instance(topology.OfRole(Roles.Etcd).First(i => i.ManageHost == host), root);
         var ne = Hostile.Instance(topology.Instances.First(i => i.Role == Roles.NodeExporter && i.ManageHost == host), root);
         var others = topology.OfRole(Roles.Etcd).Where(i => i.ManageHost != host).Select(i => Hostile.Instance(i, root)).ToList();
-        var user = "user " + Hostile.Fragment;
+        user ??= "user " + Hostile.Fragment;
         var key = "ssh-ed25519 AAAA " + Hostile.Fragment;
         var cache = $"{root}/cache {Hostile.Fragment}";
         var package = new ResolvedPackage("etcd" + Hostile.Fragment, "v3.5.17" + Hostile.Fragment, "linux/amd64", $"{cache}/etcd.tar.gz",

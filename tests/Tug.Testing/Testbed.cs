@@ -165,4 +165,39 @@ public static class TestTopology
 {
     /// <summary>The <c>global</c> section every test cluster uses.</summary>
     public const string Global = "global:\n  user: tidb\n  deploy_dir: /tidb-deploy\n  data_dir: /tidb-data";
+
+    /// <summary>etcd on every host with node_exporter v1.5.0 and blackbox_exporter v0.23.0: the rolling-upgrade tests' cluster.</summary>
+    public static string EtcdWithAgents(IEnumerable<TestbedHost> hosts) => $"""
+        {Global}
+        monitored:
+          node_exporter_version: v1.5.0
+          blackbox_exporter_version: v0.23.0
+        etcd_servers:
+        {string.Join("\n", hosts.Select(h => $"  - host: {h.Address}"))}
+        """;
+}
+
+/// <summary>The operation journals a test's <c>$TUG_HOME</c> holds for a cluster.</summary>
+public static class TestJournals
+{
+    /// <summary>Every journal of <paramref name="cluster"/>, oldest first (operation IDs sort by time).</summary>
+    public static List<string> All(string home, string cluster)
+    {
+        var root = Path.Combine(home, "clusters", cluster, "operations");
+        return Directory.Exists(root) ? [.. Directory.GetFiles(root, "journal.jsonl", SearchOption.AllDirectories).Order(StringComparer.Ordinal)] : [];
+    }
+
+    /// <summary>The newest journal's text, read while a writer may hold it open; empty when there is none.</summary>
+    public static string Newest(string home, string cluster)
+    {
+        var journals = All(home, cluster);
+        if (journals.Count == 0)
+        {
+            return string.Empty;
+        }
+
+        using var stream = new FileStream(journals[^1], FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
 }
