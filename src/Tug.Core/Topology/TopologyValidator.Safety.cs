@@ -251,7 +251,8 @@ internal static partial class TopologyValidator
             yield return BadShape(s.LocationOf("numa_cores"), $"{s.Section}.numa_cores", s.NumaCores, "a CPU list such as 0-7 or 0,2,4-7");
         }
 
-        if (s.Name is { Length: > 0 } name && !MemberNameRegex().IsMatch(name))
+        // A name the topology does not set is made from the host, whose own error already says what is wrong.
+        if (s.Name is { Length: > 0 } name && !MemberNameRegex().IsMatch(name) && s.FieldLocations.ContainsKey("name"))
         {
             yield return BadShape(s.LocationOf("name"), $"{s.Section}.name", name, "a member name of letters, digits, '.', '_', '-' and ':' (starting with a letter or digit)");
         }

@@ -268,6 +268,16 @@ public sealed class TopologySafetyTests
     }
 
     [Fact]
+    public void Should_Name_A_Hostile_Host_Once_Not_Again_Through_The_Member_Name_Made_From_It()
+    {
+        var error = Assert.Throws<TopologyException>(() => TopologyLoader.Parse("etcd_servers:\n  - host: \"10.0.0.1;reboot\"\n", "t.yaml"));
+
+        var only = Assert.Single(error.Diagnostics);
+        Assert.Equal(TopologyErrors.BadHost, only.Code);
+        Assert.Equal("t.yaml:2:11", only.Location.ToString());
+    }
+
+    [Fact]
     public void Should_Refuse_A_Scale_Out_Part_With_A_Hostile_Value()
     {
         var cluster = TopologyLoader.Parse("etcd_servers:\n  - host: 10.0.0.1\n", "t.yaml");
