@@ -114,6 +114,9 @@ public static class ComponentSpecs
             Name = "alertmanager", Role = Roles.Alertmanager, Ports = PortsOf(Roles.Alertmanager), OnConfigChange = ConfigChange.Restart, DefaultEntry = "alertmanager/alertmanager",
             Health = HealthCheck.HttpGet("web_port", "/-/healthy"), VersionProbe = Probe(PrometheusStyle, "--version"),
             ConfigFiles = [new("conf/alertmanager.yml", MonitoringConfig.Alertmanager)], RunScript = RunScripts.Alertmanager,
+
+            // TiUP's AlertManagerComponent.CalculateVersion: never the cluster version; unpinned means the mirror's latest.
+            FollowsClusterVersion = false,
         },
         new()
         {

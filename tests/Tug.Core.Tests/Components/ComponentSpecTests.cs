@@ -31,6 +31,22 @@ public sealed class ComponentSpecTests
     }
 
     [Theory]
+    [InlineData("alertmanager", null)]
+    [InlineData("node_exporter", null)]
+    [InlineData("blackbox_exporter", null)]
+    [InlineData("prometheus", "v3.4.23")]
+    [InlineData("grafana", "v3.4.23")]
+    [InlineData("etcd", "v3.4.23")]
+    public void Should_Give_An_Unpinned_Role_At_Deploy_The_Version_TiUPs_CalculateVersion_Gives(string role, string? expected)
+    {
+        var topology = Topologies.Etcd;
+
+        var version = Planning.PlanningRules.RequestedVersion(topology with { Monitored = topology.Monitored with { NodeExporterVersion = string.Empty, BlackboxExporterVersion = string.Empty } }, role, "v3.4.23");
+
+        Assert.Equal(expected, version);
+    }
+
+    [Theory]
     [InlineData("etcd", "client_port", 2379, "peer_port", 2380)]
     [InlineData("pd", "client_port", 2379, "peer_port", 2380)]
     [InlineData("tidb", "port", 4000, "status_port", 10080)]
