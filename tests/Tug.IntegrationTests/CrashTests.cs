@@ -99,11 +99,13 @@ public sealed class CrashTests(TestbedFixture testbed, PackagesFixture packages)
         Assert.Contains(hosts[2].Address, failed.Stdout, StringComparison.Ordinal);
         Assert.Contains("version 1.9.0", await Running(hosts[0]), StringComparison.Ordinal);
 
-        // When the host is back, replay completes the upgrade
+        // When the host is back, replay in TiUP's form (`replay OPERATION_ID`, no cluster name) completes the upgrade
         await TestbedFixture.TestbedAsync($"fault {hosts[2].Name} heal");
         var firstPid = await Pid(hosts[0]);
-        var replay = await tug.RunAsync("cluster", "replay", Cluster);
+        var operation = Path.GetFileName(Path.GetDirectoryName(TestJournals.All(tug.Home, Cluster)[^1]))!;
+        var replay = await tug.RunAsync("cluster", "replay", operation);
         Assert.True(replay.ExitCode == 0, replay.ToString());
+        Assert.Contains($"replaying operation {operation} of cluster '{Cluster}'", replay.Stderr, StringComparison.Ordinal);
         Assert.Equal(firstPid, await Pid(hosts[0]));
         foreach (var h in hosts)
         {

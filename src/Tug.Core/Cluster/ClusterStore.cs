@@ -55,6 +55,12 @@ public sealed class ClusterStore(string clustersDirectory, TimeProvider time)
             ? [.. System.IO.Directory.GetDirectories(clustersDirectory).Select(Path.GetFileName).OfType<string>().Where(ClusterName.IsValid).Where(Exists).Order(StringComparer.Ordinal)]
             : [];
 
+    /// <summary>The names of every cluster directory, with or without a meta.yaml (a deploy interrupted before it saved one keeps its journal there), sorted.</summary>
+    public IReadOnlyList<string> ListDirectories() =>
+        System.IO.Directory.Exists(clustersDirectory)
+            ? [.. System.IO.Directory.GetDirectories(clustersDirectory).Select(Path.GetFileName).OfType<string>().Where(ClusterName.IsValid).Order(StringComparer.Ordinal)]
+            : [];
+
     /// <summary>
     /// Reads a cluster's metadata. A meta.yaml that cannot be read, is larger than <see cref="YamlLimits.Meta"/> allows,
     /// does not parse, lacks <c>user</c> or <c>tidb_version</c>, or holds no instance is refused: it never reads as an

@@ -102,6 +102,43 @@ public sealed class Executor(ClusterStore store, AuditLog audit, IEnumerable<Ste
         };
     }
 
+    /// <summary>
+    /// What <c>tug cluster replay X [ID]</c> resumes. With an ID, X is the cluster. Alone, X is read as TiUP's
+    /// <c>replay AUDIT_ID</c> reads it when no cluster is called X: cluster X's last interrupted or failed operation if a
+    /// cluster X exists, else operation X of whichever cluster has it; when both exist it refuses and names both.
+    /// </summary>
+    /// <exception cref="ClusterException">Neither a cluster nor an operation is called X, X is both, or <see cref="FindReplayable"/> refuses.</exception>
+    public (string Cluster, OperationRecord Record) FindReplayTarget(string target, string? id)
+    {
+        if (id is not null)
+        {
+            return (target, FindReplayable(target, id));
+        }
+
+        var isCluster = store.Exists(target) || Directory.Exists(Path.Combine(store.Directory(target), OperationJournal.OperationsDirectoryName));
+        var owners = OperationId.IsValid(target)
+            ? store.ListDirectories().Where(c => Directory.Exists(Path.GetDirectoryName(OperationJournal.PathOf(store.Directory(c), target)))).ToList()
+            : [];
+        switch (isCluster, owners)
+        {
+            case (true, []):
+                return (target, FindReplayable(target, null));
+            case (false, [var owner]):
+                return (owner, FindReplayable(owner, target));
+            case (false, []):
+                throw new ClusterException(ClusterException.NotFound, $"No cluster and no operation is called '{target}' on this control machine.",
+                    "See the clusters with `tug cluster list` and their operations with `tug cluster audit`.");
+            case (true, _):
+                throw new ClusterException(ClusterException.BadInput,
+                    $"'{target}' names both cluster '{target}' and operation {target} of cluster '{owners[0]}'.",
+                    $"Say which: `tug cluster replay {owners[0]} {target}` resumes that operation; `tug cluster replay {target} ID` resumes one of cluster '{target}' (`tug cluster audit` lists them).");
+            default:
+                throw new ClusterException(ClusterException.BadInput,
+                    $"Operation {target} is recorded under more than one cluster: {string.Join(", ", owners)}.",
+                    $"Say which: `tug cluster replay CLUSTER {target}`.");
+        }
+    }
+
     /// <summary>The plan an operation stored when it began.</summary>
     /// <exception cref="ClusterException">The operation has no stored plan (recorded by an older tug) or it is unreadable.</exception>
     public Plan StoredPlan(string cluster, OperationRecord record)
