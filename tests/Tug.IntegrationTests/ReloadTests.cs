@@ -82,6 +82,7 @@ public sealed class ReloadTests(TestbedFixture testbed, PackagesFixture packages
         Assert.Single(dry.Stdout.Split('\n'), l => l.Contains("batch ", StringComparison.Ordinal) && l.Contains("reload", StringComparison.Ordinal));
         Assert.Equal(10, dry.Stdout.Split('\n').Count(l => l.Contains("unchanged:", StringComparison.Ordinal) && l.Contains("not restarted", StringComparison.Ordinal)));
         Assert.Contains("dry run: nothing was changed", dry.Stdout, StringComparison.Ordinal);
+        Evidence("reload --dry-run", dry.Stdout);
         var dryJson = await tug.RunAsync("cluster", "reload", Cluster, "--dry-run", "--format", "json");
         Assert.True(dryJson.ExitCode == 0, dryJson.ToString());
         using (var json = JsonDocument.Parse(dryJson.Stdout))
@@ -101,6 +102,7 @@ public sealed class ReloadTests(TestbedFixture testbed, PackagesFixture packages
         // reload restarts that Prometheus only, and the host has the change.
         var reload = await tug.RunAsync("cluster", "reload", Cluster, "-y");
         Assert.True(reload.ExitCode == 0, reload.ToString());
+        Evidence("reload", reload.Stdout + reload.Stderr);
         var after = await PidsAsync(hosts);
         Assert.NotEqual(pids[Key(prometheusHost, PrometheusUnit)], after[Key(prometheusHost, PrometheusUnit)]);
         Assert.Equal(pids.Where(p => p.Key != Key(prometheusHost, PrometheusUnit)), after.Where(p => p.Key != Key(prometheusHost, PrometheusUnit)));
@@ -115,10 +117,30 @@ public sealed class ReloadTests(TestbedFixture testbed, PackagesFixture packages
         Assert.Contains("nothing to do", again.Stderr, StringComparison.Ordinal);
         Assert.Equal(after, await PidsAsync(hosts));
 
+        // --skip-restart writes the file and restarts nothing; the next reload restarts Prometheus to read it.
+        ChangePrometheus(tug, "storage_retention", "32d");
+        var skip = await tug.RunAsync("cluster", "reload", Cluster, "--skip-restart", "-y");
+        Assert.True(skip.ExitCode == 0, skip.ToString());
+        Assert.Equal(after, await PidsAsync(hosts));
+        Assert.Contains("--storage.tsdb.retention.time=\"32d\"", await testbed.MustRunAsync(prometheusHost.Name, $"cat {RunScript}"), StringComparison.Ordinal);
+        var unread = await tug.RunAsync("cluster", "reload", Cluster, "--dry-run");
+        Assert.True(unread.ExitCode == 0, unread.ToString());
+        Assert.Single(unread.Stdout.Split('\n'), l => l.Contains("batch ", StringComparison.Ordinal) && l.Contains("written after its process started", StringComparison.Ordinal));
+        Evidence("reload --dry-run after --skip-restart", unread.Stdout);
+        var read = await tug.RunAsync("cluster", "reload", Cluster, "-y");
+        Assert.True(read.ExitCode == 0, read.ToString());
+        var afterRead = await PidsAsync(hosts);
+        Assert.NotEqual(after[Key(prometheusHost, PrometheusUnit)], afterRead[Key(prometheusHost, PrometheusUnit)]);
+        Assert.Equal(after.Where(p => p.Key != Key(prometheusHost, PrometheusUnit)), afterRead.Where(p => p.Key != Key(prometheusHost, PrometheusUnit)));
+        Assert.Contains("--storage.tsdb.retention.time=32d", await testbed.MustRunAsync(prometheusHost.Name, $"tr '\\0' ' ' < /proc/$(systemctl show -p MainPID --value {PrometheusUnit})/cmdline"), StringComparison.Ordinal);
+        after = afterRead;
+        changed = await testbed.MustRunAsync(prometheusHost.Name, $"cat {RunScript}");
+
         // A setting Prometheus cannot start with fails the gate and is rolled back: the old run script, healthy, exit 1.
         ChangePrometheus(tug, "additional_args", System.Collections.Immutable.ImmutableArray.Create<object?>("--no-such-flag"));
         var bad = await tug.RunAsync("cluster", "reload", Cluster, "-y");
         Assert.True(bad.ExitCode == 1, bad.ToString());
+        Evidence("reload of a bad setting", bad.Stdout);
         Assert.Contains("rolled back", bad.Stdout, StringComparison.Ordinal);
         Assert.DoesNotContain("ROLLBACK ALSO FAILED", bad.Stdout, StringComparison.Ordinal);
         Assert.Equal(changed, await testbed.MustRunAsync(prometheusHost.Name, $"cat {RunScript}"));
@@ -186,6 +208,7 @@ public sealed class ReloadTests(TestbedFixture testbed, PackagesFixture packages
             return $"{site}: replay failed: {replay}";
         }
 
+        Evidence($"replay after a kill at {site}", replay.Stdout);
         var afterReplay = await PidsAsync(hosts);
         if (!(await testbed.MustRunAsync(host.Name, $"cat {RunScript}")).Contains($"retention.time=\"{retention}\"", StringComparison.Ordinal))
         {
@@ -251,4 +274,13 @@ public sealed class ReloadTests(TestbedFixture testbed, PackagesFixture packages
     }
 
     private static string Key(TestbedHost host, string unit) => $"{host.Name}/{unit}";
+
+    /// <summary>Appends what a command printed to the file <c>TUG_TEST_EVIDENCE</c> names, when it is set (for reports; no assertion depends on it).</summary>
+    private static void Evidence(string what, string text)
+    {
+        if (Environment.GetEnvironmentVariable("TUG_TEST_EVIDENCE") is { Length: > 0 } path)
+        {
+            File.AppendAllText(path, $"===== {what}\n{text}\n");
+        }
+    }
 }

@@ -25,9 +25,9 @@ public sealed record InstanceVerification(string Id, string Role, string Host, b
 /// </summary>
 public sealed class ClusterInspector(ClusterStore store, AuditLog audit, TimeProvider time) : IHostFileReader
 {
-    /// <summary>Reads files whole on the given hosts as the deploy user (sudo); the planner of <c>reload</c> compares them with what Tug renders.</summary>
+    /// <summary>Reads files whole on the given hosts as the deploy user (sudo), with their modification times and the start of each instance's process; the planner of <c>reload</c> compares them with what Tug renders.</summary>
     /// <exception cref="ClusterException">A host cannot be reached, or its files cannot be read.</exception>
-    public async Task<ImmutableDictionary<string, ImmutableDictionary<string, string?>>> ReadFilesAsync(string cluster, ClusterMeta meta, IReadOnlyDictionary<string, ImmutableArray<string>> pathsByHost, Reach reach, CancellationToken cancellationToken)
+    public async Task<ImmutableDictionary<string, HostFiles>> ReadFilesAsync(string cluster, ClusterMeta meta, IReadOnlyList<InstanceSpec> instances, IReadOnlyDictionary<string, ImmutableArray<string>> pathsByHost, Reach reach, CancellationToken cancellationToken)
     {
         var pins = new PinStore(meta.Tug.HostKeys);
         await using var sessions = await OpenAsync(cluster, meta, pins, reach, [.. pathsByHost.Keys], cancellationToken).ConfigureAwait(false);
@@ -38,14 +38,22 @@ public sealed class ClusterInspector(ClusterStore store, AuditLog audit, TimePro
 
         var read = await sessions.ForEachAsync(pathsByHost.Keys, reach.Concurrency, async (host, remote, ct) =>
         {
-            var result = await remote.RunAsync(HostScripts.FileRead(pathsByHost[host]), new RunOptions(Sudo: true, Timeout: reach.WaitTimeout), ct).ConfigureAwait(false);
-            var lines = HostReply.Parse(result.Stdout).OfType<ContentLine>().ToList();
-            if (!result.Ok || lines.Count != pathsByHost[host].Length)
+            var paths = pathsByHost[host];
+            var onHost = instances.Where(i => i.ManageHost == host).ToList();
+            var script = HostScripts.FileRead(paths) + string.Concat(onHost.Select(i => HostScripts.RestartProof(i, paths)));
+            var result = await remote.RunAsync(script, new RunOptions(Sudo: true, Timeout: reach.WaitTimeout), ct).ConfigureAwait(false);
+            var reply = HostReply.Parse(result.Stdout);
+            var contents = reply.OfType<ContentLine>().ToList();
+            var starts = reply.OfType<StartedLine>().ToList();
+            if (!result.Ok || contents.Count != paths.Length || starts.Count != onHost.Count)
             {
-                return (host, Files: (ImmutableDictionary<string, string?>?)null, Error: $"exit {result.ExitCode}: {result.Stderr.Trim()}");
+                return (host, Files: (HostFiles?)null, Error: $"exit {result.ExitCode}: {result.Stderr.Trim()}");
             }
 
-            return (host, Files: lines.ToImmutableDictionary(l => l.Path, l => l.Content, StringComparer.Ordinal), Error: string.Empty);
+            return (host, Files: new HostFiles(
+                contents.ToImmutableDictionary(l => l.Path, l => l.Content, StringComparer.Ordinal),
+                reply.OfType<MtimeLine>().GroupBy(m => m.Path).ToImmutableDictionary(g => g.Key, g => g.First().Ms, StringComparer.Ordinal),
+                starts.ToImmutableDictionary(s => s.Id, s => s is { State: "active", Pid: > 0 } ? s.StartedMs : null, StringComparer.Ordinal)), Error: string.Empty);
         }, (host, e) => (host, null, e.Message), cancellationToken).ConfigureAwait(false);
         if (read.FirstOrDefault(r => r.Files is null) is { host: { } failedHost } failed)
         {

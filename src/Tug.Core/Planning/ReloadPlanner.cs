@@ -17,12 +17,22 @@ namespace Tug.Core.Planning;
 /// <param name="HealthWindow">Seconds each restarted instance must stay healthy after its first healthy check; 0: none.</param>
 public sealed record ReloadRequest(string Name, InstanceFilter Filter, bool SkipRestart = false, int HealthWindow = 0);
 
-/// <summary>Reads files whole on a cluster's hosts, as its deploy user (the planner's one look at the hosts).</summary>
+/// <summary>What a host holds for a reload's plan: each file's content and modification time, each running instance's start.</summary>
+/// <param name="Contents">Path → content; null when the file is missing.</param>
+/// <param name="Modified">Path → modification time (ms since the epoch, the host's clock); null when missing.</param>
+/// <param name="Started">Instance ID → when systemd started its running process (ms since the epoch); null when it does not run.</param>
+public sealed record HostFiles(ImmutableDictionary<string, string?> Contents, ImmutableDictionary<string, long?> Modified, ImmutableDictionary<string, long?> Started)
+{
+    /// <summary>Nothing read.</summary>
+    public static HostFiles Empty { get; } = new(ImmutableDictionary<string, string?>.Empty, ImmutableDictionary<string, long?>.Empty, ImmutableDictionary<string, long?>.Empty);
+}
+
+/// <summary>Reads files whole on a cluster's hosts, with their modification times and the start of each instance's process, as its deploy user (the planner's one look at the hosts).</summary>
 public interface IHostFileReader
 {
-    /// <summary>Per host, each path's content (null when it is missing).</summary>
+    /// <summary>Per host, what it holds of <paramref name="instances"/>' files (<paramref name="pathsByHost"/>) and when each instance's process started.</summary>
     /// <exception cref="ClusterException">A host cannot be reached or read.</exception>
-    Task<ImmutableDictionary<string, ImmutableDictionary<string, string?>>> ReadFilesAsync(string cluster, ClusterMeta meta, IReadOnlyDictionary<string, ImmutableArray<string>> pathsByHost, Reach reach, CancellationToken cancellationToken);
+    Task<ImmutableDictionary<string, HostFiles>> ReadFilesAsync(string cluster, ClusterMeta meta, IReadOnlyList<InstanceSpec> instances, IReadOnlyDictionary<string, ImmutableArray<string>> pathsByHost, Reach reach, CancellationToken cancellationToken);
 }
 
 /// <summary>
@@ -43,13 +53,17 @@ public sealed class ReloadPlanner(ClusterStore store, IHostFileReader hosts)
         var selected = PlanningRules.Select(meta, request.Filter);
         var rendered = selected.ToImmutableDictionary(i => i.Id, i => InstanceFiles.Render(request.Name, meta, i));
         var paths = selected.GroupBy(i => i.ManageHost).ToImmutableDictionary(g => g.Key, g => g.SelectMany(i => rendered[i.Id].Select(f => f.Path)).Distinct().ToImmutableArray());
-        var onHosts = await hosts.ReadFilesAsync(request.Name, meta, paths, reach, cancellationToken).ConfigureAwait(false);
+        var onHosts = await hosts.ReadFilesAsync(request.Name, meta, selected, paths, reach, cancellationToken).ConfigureAwait(false);
         return Build(request, meta, selected, rendered, onHosts, Executor.MetaRevision(store, request.Name));
     }
 
-    /// <summary>The plan from what the hosts hold (<paramref name="onHosts"/>: per host, path → content or null).</summary>
+    /// <summary>
+    /// The plan from what the hosts hold: an instance reloads when a file differs from what is rendered, or (unless
+    /// restarts are skipped) when its files are as rendered but were written after its running process started, so it
+    /// has not read them (a reload with <c>--skip-restart</c> before, or a refresh that did not restart it).
+    /// </summary>
     public static Plan Build(ReloadRequest request, ClusterMeta meta, ImmutableArray<InstanceSpec> selected, IReadOnlyDictionary<string, ImmutableArray<RenderedFile>> rendered,
-        IReadOnlyDictionary<string, ImmutableDictionary<string, string?>> onHosts, string basedOn)
+        IReadOnlyDictionary<string, HostFiles> onHosts, string basedOn)
     {
         var steps = ImmutableArray.CreateBuilder<Step>();
         var notes = ImmutableArray.CreateBuilder<string>();
@@ -58,17 +72,25 @@ public sealed class ReloadPlanner(ClusterStore store, IHostFileReader hosts)
         {
             foreach (var instance in role)
             {
-                var found = onHosts.GetValueOrDefault(instance.ManageHost) ?? ImmutableDictionary<string, string?>.Empty;
+                var found = onHosts.GetValueOrDefault(instance.ManageHost) ?? HostFiles.Empty;
                 var changes = rendered[instance.Id]
-                    .Select(f => (File: f, Before: found.GetValueOrDefault(f.Path)))
+                    .Select(f => (File: f, Before: found.Contents.GetValueOrDefault(f.Path)))
                     .Where(f => f.Before != f.File.Content)
-                    .Select(f => new FileChange(f.File.Path, f.Before, f.Before is null ? string.Empty : Sha256(f.Before), Sha256(f.File.Content),
-                        UnifiedDiff.Compute(f.Before, f.File.Content, $"{instance.ManageHost}:{f.File.Path} (on the host)", $"{f.File.Path} (rendered from meta)")))
+                    .Select(f => Change(instance, f.File, f.Before))
                     .ToImmutableArray();
+                var started = found.Started.GetValueOrDefault(instance.Id);
+                var unread = changes.IsEmpty && !request.SkipRestart && started is { } start
+                    ? rendered[instance.Id].Where(f => found.Modified.GetValueOrDefault(f.Path) > start).ToImmutableArray()
+                    : [];
+                if (changes.IsEmpty && unread.IsEmpty)
+                {
+                    notes.Add($"{instance.Role} {instance.Id}: its files on {instance.ManageHost} are as rendered{(started is null ? string.Empty : " and its process started after they were written")}; not restarted");
+                    continue;
+                }
+
                 if (changes.IsEmpty)
                 {
-                    notes.Add($"{instance.Role} {instance.Id}: its files on {instance.ManageHost} are as rendered; not restarted");
-                    continue;
+                    changes = [.. unread.Select(f => Change(instance, f, f.Content))];
                 }
 
                 wave = request.SkipRestart ? 1 : wave + 1;
@@ -77,7 +99,9 @@ public sealed class ReloadPlanner(ClusterStore store, IHostFileReader hosts)
                 var what = string.Join(", ", changes.Select(c => Path.GetFileName(c.Path)));
                 var summary = request.SkipRestart
                     ? $"write {changes.Length} file(s) ({what}); not restarted (--skip-restart)"
-                    : $"write {changes.Length} file(s) ({what}); {(inputs.UnitChanged ? "daemon-reload, " : string.Empty)}restart {instance.UnitName}";
+                    : unread.IsEmpty
+                        ? $"write {changes.Length} file(s) ({what}); {(inputs.UnitChanged ? "daemon-reload, " : string.Empty)}restart {instance.UnitName}"
+                        : $"files as rendered, but {what} written after its process started; {(inputs.UnitChanged ? "daemon-reload, " : string.Empty)}restart {instance.UnitName} to read them";
                 steps.Add(new Step(new StepKey(StepKind.Reload, instance.Id), instance.ManageHost, instance.Role, wave, gate, StepLogin.Deploy, summary, inputs));
             }
         }
@@ -90,6 +114,10 @@ public sealed class ReloadPlanner(ClusterStore store, IHostFileReader hosts)
             ContinueOnFailure = false,
         };
     }
+
+    private static FileChange Change(InstanceSpec instance, RenderedFile file, string? before) =>
+        new(file.Path, before, before is null ? string.Empty : Sha256(before), Sha256(file.Content),
+            UnifiedDiff.Compute(before, file.Content, $"{instance.ManageHost}:{file.Path} (on the host)", $"{file.Path} (rendered from meta)"));
 
     /// <summary>The sha256 of a text as the host stores it (UTF-8).</summary>
     public static string Sha256(string content) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(content)));

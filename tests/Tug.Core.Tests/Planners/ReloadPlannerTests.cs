@@ -47,11 +47,14 @@ public sealed class ReloadPlannerTests
         return hosts;
     }
 
-    private static Plan Build(ClusterMeta meta, Dictionary<string, Dictionary<string, string?>> hosts, bool skipRestart = false, int window = 0)
+    private static Plan Build(ClusterMeta meta, Dictionary<string, Dictionary<string, string?>> hosts, bool skipRestart = false, int window = 0,
+        Dictionary<string, long?>? modified = null, Dictionary<string, long?>? started = null)
     {
         var selected = meta.Topology.Instances;
         var rendered = selected.ToImmutableDictionary(i => i.Id, i => InstanceFiles.Render(Name, meta, i));
-        var onHosts = hosts.ToImmutableDictionary(h => h.Key, h => h.Value.ToImmutableDictionary(StringComparer.Ordinal));
+        var onHosts = hosts.ToImmutableDictionary(h => h.Key, h => new HostFiles(h.Value.ToImmutableDictionary(StringComparer.Ordinal),
+            (modified ?? []).ToImmutableDictionary(StringComparer.Ordinal),
+            (started ?? []).Where(s => selected.First(i => i.Id == s.Key).ManageHost == h.Key).ToImmutableDictionary(StringComparer.Ordinal)));
         return ReloadPlanner.Build(new ReloadRequest(Name, InstanceFilter.All, skipRestart, window), meta, selected, rendered, onHosts, "base");
     }
 
@@ -102,6 +105,34 @@ public sealed class ReloadPlannerTests
         Assert.Contains("restart prometheus-9090.service", step.Summary, StringComparison.Ordinal);
         Assert.Equal(meta.Topology.Instances.Length - 1, plan.Notes.Length);
         Assert.DoesNotContain(plan.Notes, n => n.Contains(prometheus.Id, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Should_Restart_An_Instance_Whose_Files_Are_As_Rendered_But_Were_Written_After_Its_Process_Started()
+    {
+        // Given every file is as rendered; Prometheus' run script was written after its process started, etcd's before
+        var meta = Meta();
+        var hosts = HostsAsRendered(meta);
+        var prometheus = Prometheus(meta);
+        var etcd = meta.Topology.OfRole(Roles.Etcd)[0];
+        var prometheusScript = ComponentSpecs.For(prometheus).RunScriptPath(prometheus);
+        var modified = new Dictionary<string, long?> { [prometheusScript] = 2_000, [ComponentSpecs.For(etcd).RunScriptPath(etcd)] = 1_000 };
+        var started = new Dictionary<string, long?> { [prometheus.Id] = 1_500, [etcd.Id] = 1_500 };
+
+        // When
+        var plan = Build(meta, hosts, modified: modified, started: started);
+        var skipped = Build(meta, hosts, skipRestart: true, modified: modified, started: started);
+
+        // Then only Prometheus restarts, to read the file it has not read; nothing is written
+        var step = Assert.Single(plan.Steps);
+        Assert.Equal(prometheus.Id, step.Key.Subject);
+        var file = Assert.Single(((ReloadInputs)step.Inputs).Files);
+        Assert.Equal(prometheusScript, file.Path);
+        Assert.Equal(file.AfterSha256, file.BeforeSha256);
+        Assert.Equal(string.Empty, file.Diff);
+        Assert.Contains("written after its process started", step.Summary, StringComparison.Ordinal);
+        Assert.Contains(plan.Notes, n => n.Contains(etcd.Id, StringComparison.Ordinal) && n.Contains("started after they were written", StringComparison.Ordinal));
+        Assert.True(skipped.IsEmpty);
     }
 
     [Fact]
@@ -235,14 +266,17 @@ public sealed class ReloadPlannerTests
     {
         public Dictionary<string, ImmutableArray<string>> Asked { get; } = new(StringComparer.Ordinal);
 
-        public Task<ImmutableDictionary<string, ImmutableDictionary<string, string?>>> ReadFilesAsync(string cluster, ClusterMeta meta, IReadOnlyDictionary<string, ImmutableArray<string>> pathsByHost, Reach reach, CancellationToken cancellationToken)
+        public Task<ImmutableDictionary<string, HostFiles>> ReadFilesAsync(string cluster, ClusterMeta meta, IReadOnlyList<InstanceSpec> instances, IReadOnlyDictionary<string, ImmutableArray<string>> pathsByHost, Reach reach, CancellationToken cancellationToken)
         {
             foreach (var (host, paths) in pathsByHost)
             {
                 Asked[host] = paths;
             }
 
-            return Task.FromResult(pathsByHost.ToImmutableDictionary(p => p.Key, p => p.Value.ToImmutableDictionary(path => path, path => hosts.GetValueOrDefault(p.Key)?.GetValueOrDefault(path), StringComparer.Ordinal)));
+            return Task.FromResult(pathsByHost.ToImmutableDictionary(p => p.Key, p => HostFiles.Empty with
+            {
+                Contents = p.Value.ToImmutableDictionary(path => path, path => hosts.GetValueOrDefault(p.Key)?.GetValueOrDefault(path), StringComparer.Ordinal),
+            }));
         }
     }
 }
