@@ -103,6 +103,9 @@ public sealed class ReloadTests(TestbedFixture testbed, PackagesFixture packages
         var reload = await tug.RunAsync("cluster", "reload", Cluster, "-y");
         Assert.True(reload.ExitCode == 0, reload.ToString());
         Evidence("reload", reload.Stdout + reload.Stderr);
+        var notRestarted = Assert.Single(reload.Stdout.Split('\n'), l => l.StartsWith("not restarted, files as on the host:", StringComparison.Ordinal));
+        Assert.Equal(10, notRestarted.Split(", ").Length);
+        Assert.DoesNotContain("prometheus", notRestarted, StringComparison.Ordinal);
         var after = await PidsAsync(hosts);
         Assert.NotEqual(pids[Key(prometheusHost, PrometheusUnit)], after[Key(prometheusHost, PrometheusUnit)]);
         Assert.Equal(pids.Where(p => p.Key != Key(prometheusHost, PrometheusUnit)), after.Where(p => p.Key != Key(prometheusHost, PrometheusUnit)));

@@ -52,9 +52,15 @@ public sealed class ReloadCommand(ReloadPlanner planner, PlanRunner runner, Rend
         }
 
         var restarts = plan.Steps.Count(s => s.Inputs is ReloadInputs { Restart: true });
-        return await runner.RunAsync(plan, args.Mutating, args.Globals,
+        var exit = await runner.RunAsync(plan, args.Mutating, args.Globals,
             skipRestart ? $"Write the changed files of {plan.Steps.Length} instance(s) of {args.Name}, restarting none?" : $"Reload {args.Name}: write the changed files and restart {restarts} instance(s)?",
             cancellationToken);
+        if (!args.Mutating.DryRun && args.Globals.Format != "json" && !plan.IsEmpty && !plan.Notes.IsEmpty)
+        {
+            output.Line($"not restarted, files as on the host: {string.Join(", ", plan.Notes.Select(n => n.Split(' ') is [var role, var id, ..] ? $"{role} {id.TrimEnd(':')}" : n))}");
+        }
+
+        return exit;
     }
 
     /// <summary>Per step, the unified diff of each file that differs (host's file to rendered).</summary>
@@ -68,7 +74,9 @@ public sealed class ReloadCommand(ReloadPlanner planner, PlanRunner runner, Rend
             }
 
             yield return string.Empty;
-            yield return $"{step.Role} {inputs.Instance} on {step.Host}: {inputs.Files.Length} file(s) differ{(inputs.Restart ? ", will restart" : ", not restarted (--skip-restart)")}";
+            yield return inputs.Files.All(f => f.Diff.Length == 0)
+                ? $"{step.Role} {inputs.Instance} on {step.Host}: its files are as rendered but {string.Join(", ", inputs.Files.Select(f => f.Path))} were written after its process started; will restart to read them"
+                : $"{step.Role} {inputs.Instance} on {step.Host}: {inputs.Files.Count(f => f.Diff.Length > 0)} file(s) differ{(inputs.Restart ? ", will restart" : ", not restarted (--skip-restart)")}";
             foreach (var file in inputs.Files)
             {
                 foreach (var line in file.Diff.TrimEnd('\n').Split('\n'))
