@@ -58,6 +58,9 @@ public static class HostileScripts
             ["membership-remove"] = HostScripts.Membership(others[0], add: false, etcd, package.Entry, others),
             ["file-hashes"] = HostScripts.FileHashes([$"{etcd.DeployDir}/conf/x", Hostile.Marker]),
             ["destroy"] = HostScripts.Destroy([etcd, ne], user, key),
+            ["file-read"] = HostScripts.FileRead([$"{etcd.DeployDir}/conf/x", Hostile.Marker]),
+            ["restart-proof"] = HostScripts.RestartProof(etcd, [$"{etcd.DeployDir}/conf/x", Hostile.Marker]),
+            ["rewrite"] = HostScripts.Rewrite(etcdContext, [($"{etcd.DeployDir}/conf/x", Hostile.Fragment), ($"{etcd.DeployDir}/conf/y", null)], daemonReload: true, restart: true, wait),
         };
     }
 }

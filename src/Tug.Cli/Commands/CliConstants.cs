@@ -25,6 +25,7 @@ public static class CliConstants
     public const string PullVerb = "pull";
     public const string DestroyVerb = "destroy";
     public const string AcceptHostKeyVerb = "accept-host-key";
+    public const string ReloadVerb = "reload";
 
     // Global options of every cluster verb (TiUP's global flags).
     public const string YesOption = "--yes";
@@ -57,6 +58,7 @@ public static class CliConstants
     public const string NodeExporterVersionOption = "--node-exporter-version";
     public const string BlackboxExporterVersionOption = "--blackbox-exporter-version";
     public const string RollbackOption = "--rollback";
+    public const string SkipRestartOption = "--skip-restart";
     public const string VerifyOption = "--verify";
     public const string CommandOption = "--command";
     public const string SudoOption = "--sudo";

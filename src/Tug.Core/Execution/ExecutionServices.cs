@@ -28,11 +28,13 @@ public static class ExecutionServices
         services.AddSingleton<StepHandler>(_ => new RemoveStep(StepKind.DestroyHost));
         services.AddSingleton<StepHandler, RefreshStep>();
         services.AddSingleton<StepHandler, ForgetStep>();
+        services.AddSingleton<StepHandler, ReloadStep>();
         services.AddSingleton<Executor>();
         services.AddSingleton<UpgradePlanner>();
         services.AddSingleton<PatchPlanner>();
         services.AddSingleton<ServicePlanner>();
         services.AddSingleton<TopologyPlanner>();
+        services.AddSingleton<ReloadPlanner>();
         return services;
     }
 }

@@ -19,6 +19,9 @@ public enum FailpointSite
 
     /// <summary>The step is recorded done.</summary>
     AfterRecord,
+
+    /// <summary>Inside a step that writes files and then restarts: the files are written, the restart not yet done (checked by the handler).</summary>
+    AfterWrite,
 }
 
 /// <summary>What a failpoint does when it fires.</summary>
@@ -85,6 +88,7 @@ public sealed class Failpoints
                 "before-action" => FailpointSite.BeforeAction,
                 "after-action" => FailpointSite.AfterAction,
                 "after-record" => FailpointSite.AfterRecord,
+                "after-write" => FailpointSite.AfterWrite,
                 _ => throw Malformed(entry),
             };
             var rest = entry[(equals + 1)..].Split('@');
@@ -134,5 +138,5 @@ public sealed class Failpoints
     }
 
     private static ArgumentException Malformed(string entry) =>
-        new($"{Variable}: '{entry}' is not KIND:SITE=ACTION[@N] (kinds: {string.Join(", ", StepKinds.All.Select(StepKinds.Name))}; sites: before-action, after-action, after-record; actions: kill, error).");
+        new($"{Variable}: '{entry}' is not KIND:SITE=ACTION[@N] (kinds: {string.Join(", ", StepKinds.All.Select(StepKinds.Name))}; sites: before-action, after-action, after-record, after-write; actions: kill, error).");
 }

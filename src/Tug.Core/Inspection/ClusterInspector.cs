@@ -23,8 +23,47 @@ public sealed record InstanceVerification(string Id, string Role, string Host, b
 /// act on the hosts, so (as TiUP audits exec) each appends a start and an end record to the audit log; they take no
 /// lock and keep no journal: there is nothing to resume.
 /// </summary>
-public sealed class ClusterInspector(ClusterStore store, AuditLog audit, TimeProvider time)
+public sealed class ClusterInspector(ClusterStore store, AuditLog audit, TimeProvider time) : IHostFileReader
 {
+    /// <summary>Reads files whole on the given hosts as the deploy user (sudo), with their modification times and the start of each instance's process; the planner of <c>reload</c> compares them with what Tug renders.</summary>
+    /// <exception cref="ClusterException">A host cannot be reached, or its files cannot be read.</exception>
+    public async Task<ImmutableDictionary<string, HostFiles>> ReadFilesAsync(string cluster, ClusterMeta meta, IReadOnlyList<InstanceSpec> instances, IReadOnlyDictionary<string, ImmutableArray<string>> pathsByHost, Reach reach, CancellationToken cancellationToken)
+    {
+        var pins = new PinStore(meta.Tug.HostKeys);
+        await using var sessions = await OpenAsync(cluster, meta, pins, reach, [.. pathsByHost.Keys], cancellationToken).ConfigureAwait(false);
+        if (sessions.Failures.FirstOrDefault() is { Key: { } down, Value: { } why })
+        {
+            throw new ClusterException(ClusterException.BadInput, $"Cannot read the files on {down}: {why.Code}: {why.Message}", "Every selected host must be reachable to compare its files; bring it back or leave it out with -N/-R.");
+        }
+
+        var read = await sessions.ForEachAsync(pathsByHost.Keys, reach.Concurrency, async (host, remote, ct) =>
+        {
+            var paths = pathsByHost[host];
+            var onHost = instances.Where(i => i.ManageHost == host).ToList();
+            var script = HostScripts.FileRead(paths) + string.Concat(onHost.Select(i => HostScripts.RestartProof(i, paths)));
+            var result = await remote.RunAsync(script, new RunOptions(Sudo: true, Timeout: reach.WaitTimeout), ct).ConfigureAwait(false);
+            var reply = HostReply.Parse(result.Stdout);
+            var contents = reply.OfType<ContentLine>().ToList();
+            var starts = reply.OfType<StartedLine>().ToList();
+            if (!result.Ok || contents.Count != paths.Length || starts.Count != onHost.Count)
+            {
+                return (host, Files: (HostFiles?)null, Error: $"exit {result.ExitCode}: {result.Stderr.Trim()}");
+            }
+
+            return (host, Files: new HostFiles(
+                contents.ToImmutableDictionary(l => l.Path, l => l.Content, StringComparer.Ordinal),
+                reply.OfType<MtimeLine>().GroupBy(m => m.Path).ToImmutableDictionary(g => g.Key, g => g.First().Ms, StringComparer.Ordinal),
+                starts.ToImmutableDictionary(s => s.Id, s => s is { State: "active", Pid: > 0 } ? s.StartedMs : null, StringComparer.Ordinal)), Error: string.Empty);
+        }, (host, e) => (host, null, e.Message), cancellationToken).ConfigureAwait(false);
+        if (read.FirstOrDefault(r => r.Files is null) is { host: { } failedHost } failed)
+        {
+            throw new ClusterException(ClusterException.BadInput, $"Cannot read the files on {failedHost}: {failed.Error}", "Check the host with `tug cluster display`; nothing was changed.");
+        }
+
+        SavePins(cluster, meta, pins);
+        return read.ToImmutableDictionary(r => r.host, r => r.Files!, StringComparer.Ordinal);
+    }
+
     /// <summary>Reads every selected instance's state from its host: systemd state, port, running version, verified.</summary>
     /// <exception cref="ClusterException">The cluster does not exist, or nothing matches the filter.</exception>
     public async Task<(ClusterMeta Meta, ImmutableArray<InstanceStatus> Instances)> DisplayAsync(string name, InstanceFilter filter, Reach reach, CancellationToken cancellationToken)

@@ -51,6 +51,9 @@ public enum StepKind
 
     /// <summary>Forget the cluster on the control machine (its metadata and key).</summary>
     Forget,
+
+    /// <summary>Write an instance's files that differ from what Tug renders, then restart it once to read them; gated on health and verification, rolled back to the previous files when the gate fails.</summary>
+    Reload,
 }
 
 /// <summary>Names of step kinds as journals, plans and JSON write them (<c>switch</c>, <c>member-join</c>).</summary>
@@ -72,6 +75,7 @@ public static class StepKinds
         [StepKind.Refresh] = "refresh",
         [StepKind.DestroyHost] = "destroy",
         [StepKind.Forget] = "forget",
+        [StepKind.Reload] = "reload",
     }.ToImmutableDictionary();
 
     /// <summary>Every kind, in declaration order.</summary>
@@ -147,6 +151,7 @@ public sealed record PackageRef(string Component, string Version, string Platfor
 [JsonDerivedType(typeof(PackagesInputs), "packages")]
 [JsonDerivedType(typeof(SwitchInputs), "switch")]
 [JsonDerivedType(typeof(NoInputs), "none")]
+[JsonDerivedType(typeof(ReloadInputs), "reload")]
 public abstract record StepInputs;
 
 /// <summary>No inputs beyond the key.</summary>
@@ -171,6 +176,26 @@ public sealed record InstancePackage(string Instance, PackageRef Package, bool J
 /// <param name="From">The build it runs before (its label).</param>
 /// <param name="HealthWindow">Seconds the instance must stay healthy after its first healthy check (same PID, no restart, health answering); 0: none.</param>
 public sealed record SwitchInputs(string Instance, PackageRef Target, DeployedInstance Next, string From, int HealthWindow = 0) : StepInputs;
+
+/// <summary>A reload of one instance: the files that differ on its host from what Tug renders, and whether it restarts to read them.</summary>
+/// <param name="Instance">The instance ID.</param>
+/// <param name="Files">The files that differ, as the plan found them on the host.</param>
+/// <param name="Restart">Whether the instance restarts after the files are written (false: <c>--skip-restart</c>).</param>
+/// <param name="HealthWindow">Seconds it must stay healthy after its first healthy check after the restart; 0: none.</param>
+public sealed record ReloadInputs(string Instance, ImmutableArray<FileChange> Files, bool Restart, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] int HealthWindow = 0) : StepInputs
+{
+    /// <summary>Whether the systemd unit is among the changed files (systemd then reloads its units before the restart).</summary>
+    [JsonIgnore]
+    public bool UnitChanged => Files.Any(f => f.Path.StartsWith("/etc/systemd/system/", StringComparison.Ordinal));
+}
+
+/// <summary>One file of an instance that differs on its host from what Tug renders.</summary>
+/// <param name="Path">Absolute path on the host.</param>
+/// <param name="Before">Its content on the host when the plan was made (put back by a rollback); null when it was missing.</param>
+/// <param name="BeforeSha256">The sha256 of <paramref name="Before"/> (empty when missing).</param>
+/// <param name="AfterSha256">The sha256 of what Tug renders for it: what the host must hold after the step.</param>
+/// <param name="Diff">The unified diff, host's file to rendered, for people.</param>
+public sealed record FileChange(string Path, string? Before, string BeforeSha256, string AfterSha256, string Diff);
 
 /// <summary>A file a plan brings along, named by its sha256.</summary>
 public sealed record PlanArtifact(string Sha256, byte[] Content);

@@ -48,6 +48,15 @@ public sealed record PlatformLine(string Os, string Arch) : HostLine;
 /// <summary><c>TUG|member|&lt;change&gt;[|&lt;member id&gt;]</c>: what an etcd membership change did (<c>added</c>, <c>present</c>, <c>removed</c>, <c>absent</c>).</summary>
 public sealed record MemberLine(string Change, string MemberId) : HostLine;
 
+/// <summary><c>TUG|content|&lt;path_b64&gt;|&lt;content_b64 or -&gt;</c>: a file's whole content on the host; null when it is missing or unreadable.</summary>
+public sealed record ContentLine(string Path, string? Content) : HostLine;
+
+/// <summary><c>TUG|started|&lt;id&gt;|&lt;state&gt;|&lt;pid&gt;|&lt;ms or -&gt;</c>: a unit's state, main PID and when systemd started that process (ms since the epoch; null when none).</summary>
+public sealed record StartedLine(string Id, string State, int Pid, long? StartedMs) : HostLine;
+
+/// <summary><c>TUG|mtime|&lt;path_b64&gt;|&lt;ms or -&gt;</c>: a file's modification time on the host (ms since the epoch; null when it is missing).</summary>
+public sealed record MtimeLine(string Path, long? Ms) : HostLine;
+
 /// <summary>The one parser of what host scripts print: lines <c>TUG|&lt;kind&gt;|...</c>, anything else ignored.</summary>
 public static class HostReply
 {
@@ -88,10 +97,15 @@ public static class HostReply
         ("time", 4) when long.TryParse(f[3], NumberStyles.None, CultureInfo.InvariantCulture, out var ns) => new TimeLine(f[2], ns),
         ("file", 4) when TryDecode(f[2], out var path) => new FileLine(path, f[3]),
         ("platform", 4) => new PlatformLine(f[2], f[3]),
+        ("content", 4) when TryDecode(f[2], out var path) => new ContentLine(path, f[3] == "-" ? null : f[3] == "=" ? string.Empty : TryDecode(f[3], out var content) ? content : null),
+        ("started", 6) => new StartedLine(f[2], f[3], Int(f[4]), Long(f[5])),
+        ("mtime", 4) when TryDecode(f[2], out var path) => new MtimeLine(path, Long(f[3])),
         ("member", 3) => new MemberLine(f[2], string.Empty),
         ("member", 4) => new MemberLine(f[2], f[3]),
         _ => null,
     };
+
+    private static long? Long(string field) => long.TryParse(field, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : null;
 
     private static int Int(string field) => int.TryParse(field, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0;
 

@@ -238,6 +238,53 @@ public static class HostScripts
             { "name", member.Name ?? member.Id },
         });
 
+    /// <summary>Reads files whole; prints one <c>TUG|content</c> line per path (its content as base64, <c>-</c> when it is missing).</summary>
+    public static string FileRead(IEnumerable<string> paths) => ScriptRenderer.Render("file-read.sh", new() { { "paths", paths } });
+
+    /// <summary>
+    /// Reads an instance's unit state, main PID and when systemd started it, and the modification time of each path;
+    /// prints one <c>TUG|started</c> line, then one <c>TUG|mtime</c> line per path.
+    /// </summary>
+    public static string RestartProof(InstanceSpec instance, IEnumerable<string> paths) =>
+        ScriptRenderer.Render("restart-proof.sh", new() { { "id", instance.Id }, { "unit", instance.UnitName }, { "paths", paths } });
+
+    /// <summary>
+    /// Writes <paramref name="files"/> of the instance (a null content removes the file), each with the mode and owner
+    /// Tug gives it (run script 0755 and unit 0644 root, configs 0644, as the deploy user); reloads systemd when
+    /// <paramref name="daemonReload"/> (exiting non-zero if that fails); restarts the instance when
+    /// <paramref name="restart"/> and waits for its port, printing one <c>TUG|wait</c> line.
+    /// </summary>
+    public static string Rewrite(InstanceContext context, IReadOnlyList<(string Path, string? Content)> files, bool daemonReload, bool restart, TimeSpan wait)
+    {
+        var instance = context.Instance;
+        var spec = ComponentSpecs.For(instance);
+        var unit = $"/etc/systemd/system/{instance.UnitName}";
+        var written = files.Where(f => f.Content is not null).Select(f => new HostFile(f.Path, f.Content!, f.Path == spec.RunScriptPath(instance) ? "0755" : "0644", f.Path == unit ? "root" : context.DeployUser)).ToList();
+        var removed = files.Where(f => f.Content is null).Select(f => f.Path).ToList();
+        var s = new StringBuilder();
+        if (written.Count > 0)
+        {
+            s.Append(Write(written));
+        }
+
+        if (removed.Count > 0)
+        {
+            s.Append(ScriptRenderer.Render("remove.sh", new() { { "files", removed } }));
+        }
+
+        if (daemonReload)
+        {
+            s.Append(Systemctl("reload", []));
+        }
+
+        if (restart)
+        {
+            s.Append(Systemctl("restart", [instance])).Append(Wait([instance], listening: true, wait));
+        }
+
+        return s.ToString();
+    }
+
     /// <summary>Hashes files on the host; prints one <c>TUG|file</c> line per path (an empty hash when it cannot be read).</summary>
     public static string FileHashes(IEnumerable<string> paths) => ScriptRenderer.Render("file-hashes.sh", new() { { "paths", paths } });
 
@@ -288,14 +335,17 @@ public static class HostScripts
                 .Prepend(new HostFile(spec.RunScriptPath(instance), spec.RenderRunScript(context), "0755", context.DeployUser))
                 .Append(new HostFile($"/etc/systemd/system/{instance.UnitName}", spec.RenderSystemdUnit(context), "0644", "root"));
         }).ToList();
-        return ScriptRenderer.Render("files.sh", new()
+        return Write(files);
+    }
+
+    private static string Write(IReadOnlyList<HostFile> files) =>
+        ScriptRenderer.Render("files.sh", new()
         {
             { "paths", files.Select(f => f.Path) },
             { "modes", files.Select(f => f.Mode) },
             { "owners", files.Select(f => f.Owner) },
             { "contents", files.Select(f => Convert.ToBase64String(Encoding.UTF8.GetBytes(f.Content))) },
         });
-    }
 
     private sealed record HostFile(string Path, string Content, string Mode, string Owner);
 

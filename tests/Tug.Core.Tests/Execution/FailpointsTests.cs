@@ -37,6 +37,19 @@ public sealed class FailpointsTests
         }
 
         [Fact]
+        public void Should_Arm_The_In_Handler_Point_Between_A_Write_And_Its_Restart()
+        {
+            // Given
+            const string spec = "reload:after-write=kill";
+
+            // When
+            var failpoints = Failpoints.Parse(spec);
+
+            // Then
+            Assert.Equal([new Failpoint(StepKind.Reload, FailpointSite.AfterWrite, FailpointAction.Kill, 1)], failpoints.Armed);
+        }
+
+        [Fact]
         public void Should_Arm_Each_Entry_In_Order_When_Several_Are_Comma_Separated()
         {
             // Given
@@ -92,7 +105,7 @@ public sealed class FailpointsTests
 
             // Then
             Assert.StartsWith($"TUG_FAILPOINTS: '{entry}' is not KIND:SITE=ACTION[@N] (kinds: init, install, save-meta, stage, switch,", e.Message, StringComparison.Ordinal);
-            Assert.Contains("sites: before-action, after-action, after-record; actions: kill, error", e.Message, StringComparison.Ordinal);
+            Assert.Contains("sites: before-action, after-action, after-record, after-write; actions: kill, error", e.Message, StringComparison.Ordinal);
         }
 
         [Fact]

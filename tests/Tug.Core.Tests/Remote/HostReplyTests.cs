@@ -72,4 +72,33 @@ public sealed class HostReplyTests
         Assert.Equal(0, HostReply.Seconds(lines, "listening", "start"));
         Assert.Equal(0, HostReply.Seconds(lines, "stop", "stopped"));
     }
+
+    [Fact]
+    public void Should_Read_Contents_Start_Times_And_Modification_Times()
+    {
+        // Given
+        var stdout = string.Join('\n',
+            $"TUG|content|{B64("/a b")}|{B64("x\ny\n")}",
+            $"TUG|content|{B64("/empty")}|=",
+            $"TUG|content|{B64("/missing")}|-",
+            "TUG|started|10.0.0.1:9090|active|4242|1796308500123",
+            "TUG|started|10.0.0.2:9090|inactive|0|-",
+            $"TUG|mtime|{B64("/a b")}|1796308500100",
+            $"TUG|mtime|{B64("/missing")}|-");
+
+        // When
+        var lines = HostReply.Parse(stdout);
+
+        // Then
+        Assert.Equal<HostLine>(
+        [
+            new ContentLine("/a b", "x\ny\n"),
+            new ContentLine("/empty", string.Empty),
+            new ContentLine("/missing", null),
+            new StartedLine("10.0.0.1:9090", "active", 4242, 1796308500123),
+            new StartedLine("10.0.0.2:9090", "inactive", 0, null),
+            new MtimeLine("/a b", 1796308500100),
+            new MtimeLine("/missing", null),
+        ], lines);
+    }
 }
