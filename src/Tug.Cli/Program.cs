@@ -112,5 +112,7 @@ public sealed class Program(IOContext io, Action<IServiceCollection>? overrides 
         services.AddSingleton<PullCommand>();
         services.AddSingleton<DestroyCommand>();
         services.AddSingleton<AcceptHostKeyCommand>();
+        services.AddSingleton<EditConfigCommand>();
+        services.AddSingleton<ShowConfigCommand>();
     }
 }

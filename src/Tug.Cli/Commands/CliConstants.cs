@@ -25,6 +25,8 @@ public static class CliConstants
     public const string PullVerb = "pull";
     public const string DestroyVerb = "destroy";
     public const string AcceptHostKeyVerb = "accept-host-key";
+    public const string EditConfigVerb = "edit-config";
+    public const string ShowConfigVerb = "show-config";
 
     // Global options of every cluster verb (TiUP's global flags).
     public const string YesOption = "--yes";
@@ -60,4 +62,5 @@ public static class CliConstants
     public const string VerifyOption = "--verify";
     public const string CommandOption = "--command";
     public const string SudoOption = "--sudo";
+    public const string TopologyFileOption = "--topology-file";
 }

@@ -196,6 +196,8 @@ public static class CommandTree
             PullCommand.Create,
             DestroyCommand.Create,
             AcceptHostKeyCommand.Create,
+            EditConfigCommand.Create,
+            ShowConfigCommand.Create,
         })
         {
             command.Subcommands.Add(RefusingBadNames(create(services, options)));
