@@ -25,6 +25,8 @@ public sealed class EditConfigCommand(ConfigPlanner planner, PlanRunner runner, 
 {
     private const string DefaultEditor = "vi";
 
+    private static readonly JsonSerializerOptions DiffJson = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public static Command Create(IServiceProvider services, ClusterOptions options)
     {
         var handler = services.GetRequiredService<EditConfigCommand>();
@@ -116,7 +118,7 @@ public sealed class EditConfigCommand(ConfigPlanner planner, PlanRunner runner, 
         if (json)
         {
             // stdout keeps one JSON document (the plan, or the report); the diff goes with the progress lines.
-            output.Note(JsonSerializer.Serialize(new Dictionary<string, string> { ["event"] = "diff", ["diff"] = edit.Diff }));
+            output.Note(JsonSerializer.Serialize(new Dictionary<string, string> { ["event"] = "diff", ["diff"] = edit.Diff }, DiffJson));
         }
         else
         {
@@ -124,7 +126,7 @@ public sealed class EditConfigCommand(ConfigPlanner planner, PlanRunner runner, 
         }
 
         var exit = await runner.RunAsync(plan, args.Mutating, args.Globals, $"Save this change to the topology of cluster '{args.Name}'?", cancellationToken);
-        if (exit == ExitCodes.Success && !args.Mutating.DryRun)
+        if (exit == ExitCodes.Success && !args.Mutating.DryRun && !json)
         {
             output.Note($"saved; apply it to the instances with `tug cluster reload {args.Name} [-R role] [-N host:port]`");
         }
