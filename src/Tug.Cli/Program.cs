@@ -114,5 +114,7 @@ public sealed class Program(IOContext io, Action<IServiceCollection>? overrides 
         services.AddSingleton<AcceptHostKeyCommand>();
         services.AddSingleton<ReloadCommand>();
         services.AddSingleton<Tug.Core.Planning.IHostFileReader>(sp => sp.GetRequiredService<Tug.Core.Inspection.ClusterInspector>());
+        services.AddSingleton<EditConfigCommand>();
+        services.AddSingleton<ShowConfigCommand>();
     }
 }

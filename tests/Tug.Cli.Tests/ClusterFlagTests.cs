@@ -32,6 +32,8 @@ public sealed class ClusterFlagTests
         { ["destroy", "c1", "--dry-run"] },
         { ["accept-host-key", "c1", "192.0.2.1", "SHA256:abc"] },
         { ["reload", "c1", "--dry-run"] },
+        { ["edit-config", "c1", "--topology-file", "topo.yaml", "--dry-run"] },
+        { ["show-config", "c1"] },
     };
 
     [Theory]

@@ -26,6 +26,8 @@ public static class CliConstants
     public const string DestroyVerb = "destroy";
     public const string AcceptHostKeyVerb = "accept-host-key";
     public const string ReloadVerb = "reload";
+    public const string EditConfigVerb = "edit-config";
+    public const string ShowConfigVerb = "show-config";
 
     // Global options of every cluster verb (TiUP's global flags).
     public const string YesOption = "--yes";
@@ -62,4 +64,5 @@ public static class CliConstants
     public const string VerifyOption = "--verify";
     public const string CommandOption = "--command";
     public const string SudoOption = "--sudo";
+    public const string TopologyFileOption = "--topology-file";
 }

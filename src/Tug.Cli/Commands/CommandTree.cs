@@ -197,6 +197,8 @@ public static class CommandTree
             DestroyCommand.Create,
             AcceptHostKeyCommand.Create,
             ReloadCommand.Create,
+            EditConfigCommand.Create,
+            ShowConfigCommand.Create,
         })
         {
             command.Subcommands.Add(RefusingBadNames(create(services, options)));

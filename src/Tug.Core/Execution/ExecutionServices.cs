@@ -35,6 +35,7 @@ public static class ExecutionServices
         services.AddSingleton<ServicePlanner>();
         services.AddSingleton<TopologyPlanner>();
         services.AddSingleton<ReloadPlanner>();
+        services.AddSingleton<ConfigPlanner>();
         return services;
     }
 }
