@@ -112,5 +112,6 @@ public sealed class Program(IOContext io, Action<IServiceCollection>? overrides 
         services.AddSingleton<PullCommand>();
         services.AddSingleton<DestroyCommand>();
         services.AddSingleton<AcceptHostKeyCommand>();
+        services.AddSingleton<CheckCommand>();
     }
 }

@@ -25,6 +25,7 @@ public static class CliConstants
     public const string PullVerb = "pull";
     public const string DestroyVerb = "destroy";
     public const string AcceptHostKeyVerb = "accept-host-key";
+    public const string CheckVerb = "check";
 
     // Global options of every cluster verb (TiUP's global flags).
     public const string YesOption = "--yes";
@@ -58,6 +59,9 @@ public static class CliConstants
     public const string BlackboxExporterVersionOption = "--blackbox-exporter-version";
     public const string RollbackOption = "--rollback";
     public const string VerifyOption = "--verify";
+    public const string ClusterOption = "--cluster";
+    public const string ApplyOption = "--apply";
+    public const string RevertOption = "--revert";
     public const string CommandOption = "--command";
     public const string SudoOption = "--sudo";
 }

@@ -196,6 +196,7 @@ public static class CommandTree
             PullCommand.Create,
             DestroyCommand.Create,
             AcceptHostKeyCommand.Create,
+            CheckCommand.Create,
         })
         {
             command.Subcommands.Add(RefusingBadNames(create(services, options)));

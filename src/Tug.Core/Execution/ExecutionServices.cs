@@ -33,6 +33,7 @@ public static class ExecutionServices
         services.AddSingleton<PatchPlanner>();
         services.AddSingleton<ServicePlanner>();
         services.AddSingleton<TopologyPlanner>();
+        services.AddSingleton<Inspection.Preflight>();
         return services;
     }
 }

@@ -48,6 +48,11 @@ public sealed record PlatformLine(string Os, string Arch) : HostLine;
 /// <summary><c>TUG|member|&lt;change&gt;[|&lt;member id&gt;]</c>: what an etcd membership change did (<c>added</c>, <c>present</c>, <c>removed</c>, <c>absent</c>).</summary>
 public sealed record MemberLine(string Change, string MemberId) : HostLine;
 
+/// <summary><c>TUG|pf|&lt;fact&gt;|field...</c>: one fact the preflight script read (<see cref="HostScripts.Preflight"/>); the fields as printed, base64 where the script says so.</summary>
+/// <param name="Fact">What the line is about: <c>os</c>, <c>socket</c>, <c>dir</c>, <c>sysctl</c>...</param>
+/// <param name="Fields">The fields after the fact's name.</param>
+public sealed record PreflightLine(string Fact, ImmutableArray<string> Fields) : HostLine;
+
 /// <summary>The one parser of what host scripts print: lines <c>TUG|&lt;kind&gt;|...</c>, anything else ignored.</summary>
 public static class HostReply
 {
@@ -90,6 +95,7 @@ public static class HostReply
         ("platform", 4) => new PlatformLine(f[2], f[3]),
         ("member", 3) => new MemberLine(f[2], string.Empty),
         ("member", 4) => new MemberLine(f[2], f[3]),
+        ("pf", >= 3) => new PreflightLine(f[2], [.. f.Skip(3)]),
         _ => null,
     };
 
