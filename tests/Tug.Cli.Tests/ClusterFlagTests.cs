@@ -31,6 +31,7 @@ public sealed class ClusterFlagTests
         { ["pull", "c1", "/tmp/x", "out"] },
         { ["destroy", "c1", "--dry-run"] },
         { ["accept-host-key", "c1", "192.0.2.1", "SHA256:abc"] },
+        { ["check", "c1", "--cluster"] },
     };
 
     [Theory]

@@ -409,17 +409,13 @@ public sealed class Preflight(ClusterStore store, TimeProvider time)
         }
     }
 
-    private static int CheckOrder(string check) => check switch
-    {
-        PreflightRules.SshCheck => 0,
-        PreflightRules.PortCheck => 1,
-        PreflightRules.ClusterPortCheck => 2,
-        PreflightRules.DirCheck => 3,
-        PreflightRules.ClusterDirCheck => 4,
-        PreflightRules.DiskCheck => 5,
-        PreflightRules.OsCheck => 6,
-        _ => 7,
-    };
+    private static readonly ImmutableArray<string> Order =
+    [
+        PreflightRules.SshCheck, PreflightRules.PortCheck, PreflightRules.ClusterPortCheck, PreflightRules.DirCheck, PreflightRules.ClusterDirCheck, PreflightRules.DiskCheck,
+        PreflightRules.OsCheck, PreflightRules.SysctlCheck, PreflightRules.LimitsCheck, PreflightRules.ThpCheck, PreflightRules.SwapCheck, PreflightRules.NtpCheck, PreflightRules.FirewallCheck,
+    ];
+
+    private static int CheckOrder(string check) => Order.IndexOf(check) is var i && i >= 0 ? i : Order.Length;
 
     private sealed record Scope(string? Cluster, ImmutableArray<InstanceSpec> Checked, ImmutableArray<InstanceSpec> Own, string DeployUser, ImmutableHashSet<string> DeployHosts,
         ImmutableSortedDictionary<string, string> Pins, ImmutableArray<CheckFinding> Others)

@@ -417,8 +417,8 @@ public static partial class PreflightRules
         var name = facts.OsName.Length > 0 ? facts.OsName : $"{facts.OsId} {facts.OsVersion}";
         var (verdict, note) = facts.OsId switch
         {
-            "debian" => AtLeast(facts.OsVersion, "10") ? (CheckVerdict.Warn, "Debian support is not fully tested (as TiUP says)") : (CheckVerdict.Fail, "not supported: use Debian 10 or later"),
-            "ubuntu" => AtLeast(facts.OsVersion, "20.04") ? (CheckVerdict.Warn, "Ubuntu support is not fully tested (as TiUP says)") : (CheckVerdict.Fail, "not supported: use Ubuntu 20.04 or later"),
+            "debian" => AtLeast(facts.OsVersion, "10") ? (CheckVerdict.Warn, "Debian support is not fully tested, as TiUP says") : (CheckVerdict.Fail, "not supported: use Debian 10 or later"),
+            "ubuntu" => AtLeast(facts.OsVersion, "20.04") ? (CheckVerdict.Warn, "Ubuntu support is not fully tested, as TiUP says") : (CheckVerdict.Fail, "not supported: use Ubuntu 20.04 or later"),
             "centos" => AtLeast(facts.OsVersion, "9") ? (CheckVerdict.Pass, string.Empty) : (CheckVerdict.Fail, "not supported: use CentOS Stream 9 or later"),
             "rhel" or "redhat" or "ol" => AtLeast(facts.OsVersion, "8.4") && !AtLeast(facts.OsVersion, "10") ? (CheckVerdict.Pass, string.Empty) : (CheckVerdict.Fail, "not supported: use 8.4 or later 8.x, or 9.x"),
             "rocky" => AtLeast(facts.OsVersion, "9.1") ? (CheckVerdict.Pass, string.Empty) : (CheckVerdict.Fail, "not supported: use 9.1 or later"),
