@@ -97,7 +97,7 @@ public sealed class PreflightRulesTests
             // Then that port fails, naming who needs it and who holds it; the others (blackbox's 9115 too) pass
             var fail = Assert.Single(findings, f => f.Verdict == CheckVerdict.Fail);
             Assert.Equal(("10.0.0.1", PreflightRules.PortCheck), (fail.Host, fail.Check));
-            Assert.Equal("port 9100, needed by node_exporter 10.0.0.1:9100 (port), is in use by python3 (pid 4242, unit squat.service)", fail.Message);
+            Assert.Equal("port 9100, needed by node_exporter 10.0.0.1:9100 (node_exporter_port), is in use by python3 (pid 4242, unit squat.service)", fail.Message);
             var free = Assert.Single(findings, f => f.Check == PreflightRules.PortCheck && f.Verdict == CheckVerdict.Pass);
             Assert.Contains("2379", free.Message, StringComparison.Ordinal);
             Assert.Contains("9115", free.Message, StringComparison.Ordinal);
