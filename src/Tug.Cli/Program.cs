@@ -116,5 +116,6 @@ public sealed class Program(IOContext io, Action<IServiceCollection>? overrides 
         services.AddSingleton<Tug.Core.Planning.IHostFileReader>(sp => sp.GetRequiredService<Tug.Core.Inspection.ClusterInspector>());
         services.AddSingleton<EditConfigCommand>();
         services.AddSingleton<ShowConfigCommand>();
+        services.AddSingleton<CheckCommand>();
     }
 }

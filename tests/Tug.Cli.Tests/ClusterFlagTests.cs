@@ -34,6 +34,7 @@ public sealed class ClusterFlagTests
         { ["reload", "c1", "--dry-run"] },
         { ["edit-config", "c1", "--topology-file", "topo.yaml", "--dry-run"] },
         { ["show-config", "c1"] },
+        { ["check", "c1", "--cluster"] },
     };
 
     [Theory]

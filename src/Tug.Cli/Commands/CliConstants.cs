@@ -28,6 +28,7 @@ public static class CliConstants
     public const string ReloadVerb = "reload";
     public const string EditConfigVerb = "edit-config";
     public const string ShowConfigVerb = "show-config";
+    public const string CheckVerb = "check";
 
     // Global options of every cluster verb (TiUP's global flags).
     public const string YesOption = "--yes";
@@ -62,6 +63,9 @@ public static class CliConstants
     public const string RollbackOption = "--rollback";
     public const string SkipRestartOption = "--skip-restart";
     public const string VerifyOption = "--verify";
+    public const string ClusterOption = "--cluster";
+    public const string ApplyOption = "--apply";
+    public const string RevertOption = "--revert";
     public const string CommandOption = "--command";
     public const string SudoOption = "--sudo";
     public const string TopologyFileOption = "--topology-file";

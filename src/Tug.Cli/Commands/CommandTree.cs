@@ -199,6 +199,7 @@ public static class CommandTree
             ReloadCommand.Create,
             EditConfigCommand.Create,
             ShowConfigCommand.Create,
+            CheckCommand.Create,
         })
         {
             command.Subcommands.Add(RefusingBadNames(create(services, options)));

@@ -43,6 +43,14 @@ public sealed class ClusterException : TugException
     /// <summary>A state file of Tug's (a journal, a stored plan, lock.json, the audit head) that cannot be read or is corrupt.</summary>
     public const string StateBroken = "E4021";
 
+    /// <summary>Deploy or scale-out refused by its preflight: a port or directory is taken on a host or by another cluster.</summary>
+    public const string PreflightConflict = "E4040";
+
+    /// <summary>The preflight refusal of deploy and scale-out, naming every conflict (host: port and its holder, or directory).</summary>
+    public static ClusterException Conflicts(IReadOnlyList<string> conflicts) =>
+        new(PreflightConflict, $"The preflight found {conflicts.Count} conflict(s); nothing was changed on any host:\n  {string.Join("\n  ", conflicts)}",
+            "Stop what holds the port or move the instance (another port, another directory), then run the command again; `tug cluster check` shows every check.");
+
     /// <summary>The refusal for a cluster this control machine has no meta.yaml for.</summary>
     public static ClusterException ClusterNotFound(string name) =>
         new(NotFound, $"Cluster '{name}' does not exist on this control machine.",

@@ -36,6 +36,7 @@ public static class ExecutionServices
         services.AddSingleton<TopologyPlanner>();
         services.AddSingleton<ReloadPlanner>();
         services.AddSingleton<ConfigPlanner>();
+        services.AddSingleton<Inspection.Preflight>();
         return services;
     }
 }

@@ -14,7 +14,7 @@ namespace Tug.Core.Planning;
 /// <c>destroy</c>. Planning reads the hosts (their platform) but changes nothing; the plan carries the metadata it
 /// works toward, written by its save-meta step once the hosts hold what it describes.
 /// </summary>
-public sealed class TopologyPlanner(ClusterStore store, IPackageSource packages)
+public sealed class TopologyPlanner(ClusterStore store, IPackageSource packages, Inspection.Preflight preflight)
 {
     private const string TugVersion = "tug 0.1.0";
 
@@ -33,6 +33,7 @@ public sealed class TopologyPlanner(ClusterStore store, IPackageSource packages)
         var version = PlanningRules.NormalizeVersion(request.Version);
         var pins = new PinStore([]);
         var topology = await ProbePlatformsAsync(TopologyLoader.Load(request.TopologyFile), topology => topology.ManageHosts, request.User, request.Credential, pins, reach, cancellationToken).ConfigureAwait(false);
+        await preflight.RefuseConflictsAsync(request.Name, topology.Instances, [], topology.Global.User, request.User, request.Credential, pins, reach, cancellationToken).ConfigureAwait(false);
         var resolved = await ResolveAsync(topology.Instances, i => PlanningRules.RequestedVersion(topology, i.Role, version), cancellationToken).ConfigureAwait(false);
         var meta = new ClusterMeta
         {
@@ -81,6 +82,8 @@ public sealed class TopologyPlanner(ClusterStore store, IPackageSource packages)
             throw new ClusterException(ClusterException.BadInput, $"{request.TopologyFile} adds no instance to cluster '{request.Name}': every instance in it is already deployed.",
                 "List only the new instances in a scale-out file; see them with `tug cluster display`.");
         }
+
+        await preflight.RefuseConflictsAsync(request.Name, added, meta.Topology.Instances, meta.User, request.User, request.Credential, pins, reach, cancellationToken).ConfigureAwait(false);
 
         var resolved = await ResolveAsync(added, i => meta.Tug.Versions.GetValueOrDefault(i.Role) ?? PlanningRules.RequestedVersion(merged, i.Role, meta.Version), cancellationToken).ConfigureAwait(false);
         var next = meta with

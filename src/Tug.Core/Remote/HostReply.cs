@@ -56,6 +56,10 @@ public sealed record StartedLine(string Id, string State, int Pid, long? Started
 
 /// <summary><c>TUG|mtime|&lt;path_b64&gt;|&lt;ms or -&gt;</c>: a file's modification time on the host (ms since the epoch; null when it is missing).</summary>
 public sealed record MtimeLine(string Path, long? Ms) : HostLine;
+/// <summary><c>TUG|pf|&lt;fact&gt;|field...</c>: one fact the preflight script read (<see cref="HostScripts.Preflight"/>); the fields as printed, base64 where the script says so.</summary>
+/// <param name="Fact">What the line is about: <c>os</c>, <c>socket</c>, <c>dir</c>, <c>sysctl</c>...</param>
+/// <param name="Fields">The fields after the fact's name.</param>
+public sealed record PreflightLine(string Fact, ImmutableArray<string> Fields) : HostLine;
 
 /// <summary>The one parser of what host scripts print: lines <c>TUG|&lt;kind&gt;|...</c>, anything else ignored.</summary>
 public static class HostReply
@@ -102,6 +106,7 @@ public static class HostReply
         ("mtime", 4) when TryDecode(f[2], out var path) => new MtimeLine(path, Long(f[3])),
         ("member", 3) => new MemberLine(f[2], string.Empty),
         ("member", 4) => new MemberLine(f[2], f[3]),
+        ("pf", >= 3) => new PreflightLine(f[2], [.. f.Skip(3)]),
         _ => null,
     };
 

@@ -24,6 +24,42 @@ public static class HostScripts
     public static string EnvInit(string user, string group, string publicKey, bool createUser) =>
         ScriptRenderer.Render("env-init.sh", new() { { "user", user }, { "group", group }, { "public_key", publicKey }, { "create_user", createUser } });
 
+    /// <summary>Reads what <c>tug cluster check</c> judges (ports, <paramref name="dirs"/>, disks, kernel parameters, limits, THP, swap, services, OS); changes nothing; prints <c>TUG|pf|...</c> lines.</summary>
+    public static string Preflight(string user, IReadOnlyList<string> dirs) =>
+        ScriptRenderer.Render("preflight.sh", new() { { "user", user }, { "dirs", dirs } });
+
+    /// <summary>Reads files and directories before <c>check --apply</c> replaces them; prints <c>TUG|pf|content|path_b64|file|dir|missing|content_b64</c>.</summary>
+    public static string CheckRead(IReadOnlyList<string> paths) => ScriptRenderer.Render("check-read.sh", new() { { "paths", paths } });
+
+    /// <summary><c>check --apply</c>: writes the record first, then the files, sets the kernel parameters now and enables the units.</summary>
+    public static string CheckApply(string record, string recordJson, IReadOnlyList<(string Path, string Content)> files, IReadOnlyList<(string Name, string Value)> sysctls, IReadOnlyList<string> units) =>
+        ScriptRenderer.Render("check-apply.sh", new()
+        {
+            { "record", record },
+            { "record_content", Base64(recordJson) },
+            { "paths", files.Select(f => f.Path) },
+            { "contents", files.Select(f => Base64(f.Content)) },
+            { "sysctl_names", sysctls.Select(s => s.Name) },
+            { "sysctl_values", sysctls.Select(s => s.Value) },
+            { "units", units },
+        });
+
+    /// <summary><c>check --revert</c>: units disabled, files put back or removed, kernel parameters set back, records and created directories removed.</summary>
+    public static string CheckRevert(IReadOnlyList<string> records, IReadOnlyList<(string Path, string Content)> restore, IReadOnlyList<string> remove, IReadOnlyList<(string Name, string Value)> sysctls, IReadOnlyList<string> units, IReadOnlyList<string> dirs) =>
+        ScriptRenderer.Render("check-revert.sh", new()
+        {
+            { "records", records },
+            { "restore_paths", restore.Select(f => f.Path) },
+            { "restore_contents", restore.Select(f => Base64(f.Content)) },
+            { "remove_paths", remove },
+            { "sysctl_names", sysctls.Select(s => s.Name) },
+            { "sysctl_values", sysctls.Select(s => s.Value) },
+            { "units", units },
+            { "remove_dirs", dirs },
+        });
+
+    private static string Base64(string text) => Convert.ToBase64String(Encoding.UTF8.GetBytes(text));
+
     /// <summary>Reads the host's OS and architecture; prints <c>TUG|platform|os|arch</c>.</summary>
     public static string Platform() => ScriptRenderer.Render("platform.sh", []);
 

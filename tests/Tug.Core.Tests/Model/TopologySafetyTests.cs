@@ -162,7 +162,8 @@ public sealed class TopologySafetyTests
             var clusters = Path.Combine(root, "clusters");
             var connector = new FakeRemoteConnector();
             var packages = new RecordingPackages();
-            var planner = new TopologyPlanner(new ClusterStore(clusters, TimeProvider.System), packages);
+            var store = new ClusterStore(clusters, TimeProvider.System);
+            var planner = new TopologyPlanner(store, packages, new Tug.Core.Inspection.Preflight(store, TimeProvider.System));
 
             // When deploy is planned
             var error = await Assert.ThrowsAsync<TopologyException>(() => planner.DeployAsync(
