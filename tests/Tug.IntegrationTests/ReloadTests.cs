@@ -1,7 +1,6 @@
 // Copyright (c) Tug contributors. Licensed under the Apache License, Version 2.0.
 
 using System.Text.Json;
-using Tug.Core.Cluster;
 using Tug.Core.Topology;
 using Tug.Testing;
 
@@ -71,7 +70,7 @@ public sealed class ReloadTests(TestbedFixture testbed, PackagesFixture packages
         Assert.Equal(pids, await PidsAsync(hosts));
 
         // One Prometheus setting changes in the metadata.
-        ChangePrometheus(tug, "storage_retention", "31d");
+        await ChangePrometheus(tug, "storage_retention", "31d");
 
         // --dry-run shows exactly that diff and changes nothing.
         var dry = await tug.RunAsync("cluster", "reload", Cluster, "--dry-run");
@@ -121,7 +120,7 @@ public sealed class ReloadTests(TestbedFixture testbed, PackagesFixture packages
         Assert.Equal(after, await PidsAsync(hosts));
 
         // --skip-restart writes the file and restarts nothing; the next reload restarts Prometheus to read it.
-        ChangePrometheus(tug, "storage_retention", "32d");
+        await ChangePrometheus(tug, "storage_retention", "32d");
         var skip = await tug.RunAsync("cluster", "reload", Cluster, "--skip-restart", "-y");
         Assert.True(skip.ExitCode == 0, skip.ToString());
         Assert.Equal(after, await PidsAsync(hosts));
@@ -140,7 +139,7 @@ public sealed class ReloadTests(TestbedFixture testbed, PackagesFixture packages
         changed = await testbed.MustRunAsync(prometheusHost.Name, $"cat {RunScript}");
 
         // A setting Prometheus cannot start with fails the gate and is rolled back: the old run script, healthy, exit 1.
-        ChangePrometheus(tug, "additional_args", System.Collections.Immutable.ImmutableArray.Create<object?>("--no-such-flag"));
+        await ChangePrometheus(tug, "additional_args", System.Collections.Immutable.ImmutableArray.Create<object?>("--no-such-flag"));
         var bad = await tug.RunAsync("cluster", "reload", Cluster, "-y");
         Assert.True(bad.ExitCode == 1, bad.ToString());
         Evidence("reload of a bad setting", bad.Stdout);
@@ -156,7 +155,7 @@ public sealed class ReloadTests(TestbedFixture testbed, PackagesFixture packages
 
         var rolled = await PidsAsync(hosts);
         Assert.Equal(after.Where(p => p.Key != Key(prometheusHost, PrometheusUnit)), rolled.Where(p => p.Key != Key(prometheusHost, PrometheusUnit)));
-        ChangePrometheus(tug, "additional_args", null);
+        await ChangePrometheus(tug, "additional_args", null);
 
         // Killed at every point of the reload step, then replayed: Prometheus runs the new files, started exactly once
         // after they were written, and nothing else restarted.
@@ -180,7 +179,7 @@ public sealed class ReloadTests(TestbedFixture testbed, PackagesFixture packages
     private async Task<string?> KillThenReplayAsync(CliRunner tug, List<TestbedHost> hosts, string site, string retention)
     {
         var host = hosts[0];
-        ChangePrometheus(tug, "storage_retention", retention);
+        await ChangePrometheus(tug, "storage_retention", retention);
         var before = await PidsAsync(hosts);
         var since = (await testbed.MustRunAsync(host.Name, "date +%s")).Trim();
         await Task.Delay(1100, TestContext.Current.CancellationToken);
@@ -249,13 +248,22 @@ public sealed class ReloadTests(TestbedFixture testbed, PackagesFixture packages
     /// Changes one setting of the Prometheus instance in the cluster's metadata (null removes it), through Tug.Core's
     /// store: the one place to swap for <c>tug cluster edit-config NAME --topology-file F -y</c> once it exists.
     /// </summary>
-    private static void ChangePrometheus(CliRunner tug, string key, object? value)
+    /// <summary>
+    /// Changes one setting of the Prometheus instance as a DBA does: `tug cluster show-config`, the setting changed in
+    /// that text, `tug cluster edit-config NAME --topology-file F -y` (strict decode, TiUP's editable rules, saved
+    /// through the executor). Touches no host.
+    /// </summary>
+    private static async Task ChangePrometheus(CliRunner tug, string key, object? value)
     {
-        var store = new ClusterStore(Path.Combine(tug.Home, "clusters"), TimeProvider.System);
-        var meta = store.Load(Cluster);
-        var instances = meta.Topology.Instances.Select(i => i.Role != Roles.Prometheus ? i
+        var shown = await tug.SucceedAsync("cluster", "show-config", Cluster);
+        var topology = TopologyEdit.Parse(shown.Stdout, "show-config");
+        var instances = topology.Instances.Select(i => i.Role != Roles.Prometheus ? i
             : i with { Extras = value is null ? i.Extras.Without(key) : i.Extras.Without(key).With(key, value) });
-        store.Save(Cluster, meta with { Topology = meta.Topology with { Instances = [.. instances] } });
+        var file = Path.Combine(tug.Home, $"edited-{Guid.NewGuid():N}.yaml");
+        await File.WriteAllTextAsync(file, TopologyEdit.Render(topology with { Instances = [.. instances] }), TestContext.Current.CancellationToken);
+        var edit = await tug.RunAsync("cluster", "edit-config", Cluster, "--topology-file", file, "-y");
+        Assert.True(edit.ExitCode == 0, edit.ToString());
+        Assert.Contains(key, edit.Stdout + edit.Stderr, StringComparison.Ordinal);
     }
 
     /// <summary>host/unit → MainPID of every cluster unit on every host, read on the hosts.</summary>

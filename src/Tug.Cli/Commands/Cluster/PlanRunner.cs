@@ -93,7 +93,9 @@ public sealed class PlanRunner(Renderer output, Executor executor, ProgressRende
 
             output.Show(table);
             output.Line(report.Failures.IsEmpty
-                ? $"{report.Operation} {report.Cluster}: {report.Outcomes.Length} ok, verified on the hosts"
+                ? report.Outcomes.All(o => o.Host.Length == 0)
+                    ? $"{report.Operation} {report.Cluster}: {report.Outcomes.Length} ok, on this control machine (no host touched)"
+                    : $"{report.Operation} {report.Cluster}: {report.Outcomes.Length} ok, verified on the hosts"
                 : $"{report.Operation} {report.Cluster}: FAILED on {report.Failures.Length} of {report.Outcomes.Length}: {report.FailureList}");
         }
 
