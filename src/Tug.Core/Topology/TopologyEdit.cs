@@ -270,25 +270,13 @@ public static class TopologyEdit
     /// <summary>Whether two decoded values are the same, a missing value being the zero one (as yaml.v3's omitempty writes it).</summary>
     private static bool Same(object? a, object? b) => (a, b) switch
     {
-        _ when IsZero(a) && IsZero(b) => true,
+        _ when TopologyWriter.IsZero(a) && TopologyWriter.IsZero(b) => true,
         (ConfigMap x, ConfigMap y) => x.Count == y.Count && x.All(e => y.TryGetValue(e.Key, out var v) && Same(e.Value, v)),
         (ImmutableArray<object?> x, ImmutableArray<object?> y) => x.Length == y.Length && x.Zip(y).All(p => Same(p.First, p.Second)),
         (string x, string y) => x == y,
         (long x, long y) => x == y,
         (double x, double y) => x.Equals(y),
         (bool x, bool y) => x == y,
-        _ => false,
-    };
-
-    private static bool IsZero(object? value) => value switch
-    {
-        null => true,
-        string s => s.Length == 0,
-        long n => n == 0,
-        double d => d == 0,
-        bool b => !b,
-        ConfigMap m => m.Count == 0,
-        ImmutableArray<object?> l => l.IsDefaultOrEmpty,
         _ => false,
     };
 

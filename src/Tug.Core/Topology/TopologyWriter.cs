@@ -143,7 +143,7 @@ internal static class TopologyWriter
     }
 
     /// <summary>yaml.v3's <c>isZero</c>; a written struct whose fields were all zero is already an empty map.</summary>
-    private static bool IsZero(object? value) => value switch
+    internal static bool IsZero(object? value) => value switch
     {
         null => true,
         string s => s.Length == 0,
