@@ -59,6 +59,6 @@ public sealed class ConfigPlanner(ClusterStore store)
             BasedOn = basedOn,
             Notes = [$"the hosts: no instance is touched until `tug cluster reload {name}` brings the change to them"],
         };
-        return new ConfigEdit(before, after, TextDiff.Unified(before, after, $"{name} topology (saved)", $"{name} topology (edited)"), plan);
+        return new ConfigEdit(before, after, UnifiedDiff.Compute(before, after, $"{name} topology (saved)", $"{name} topology (edited)"), plan);
     }
 }

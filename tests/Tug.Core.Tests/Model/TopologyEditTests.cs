@@ -257,7 +257,7 @@ public sealed class TopologyEditTests
         var after = before.Replace("line 5\n", "line five\n", StringComparison.Ordinal).Replace("line 18\n", string.Empty, StringComparison.Ordinal);
 
         // When
-        var diff = TextDiff.Unified(before, after, "a", "b");
+        var diff = UnifiedDiff.Compute(before, after, "a", "b");
 
         // Then two hunks, 3 lines of context each
         Assert.Equal(
@@ -265,6 +265,6 @@ public sealed class TopologyEditTests
             "@@ -2,7 +2,7 @@\n line 2\n line 3\n line 4\n-line 5\n+line five\n line 6\n line 7\n line 8\n" +
             "@@ -15,6 +15,5 @@\n line 15\n line 16\n line 17\n-line 18\n line 19\n line 20\n",
             diff);
-        Assert.Empty(TextDiff.Unified(before, before, "a", "b"));
+        Assert.Empty(UnifiedDiff.Compute(before, before, "a", "b"));
     }
 }
