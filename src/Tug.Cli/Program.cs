@@ -117,5 +117,10 @@ public sealed class Program(IOContext io, Action<IServiceCollection>? overrides 
         services.AddSingleton<EditConfigCommand>();
         services.AddSingleton<ShowConfigCommand>();
         services.AddSingleton<CheckCommand>();
+        services.AddSingleton<Tug.Core.Planning.IMemberReader>(sp => sp.GetRequiredService<Tug.Core.Inspection.ClusterInspector>());
+        services.AddSingleton<EnableCommand>();
+        services.AddSingleton<DisableCommand>();
+        services.AddSingleton<CleanCommand>();
+        services.AddSingleton<PruneCommand>();
     }
 }

@@ -29,6 +29,10 @@ public static class CliConstants
     public const string EditConfigVerb = "edit-config";
     public const string ShowConfigVerb = "show-config";
     public const string CheckVerb = "check";
+    public const string EnableVerb = "enable";
+    public const string DisableVerb = "disable";
+    public const string CleanVerb = "clean";
+    public const string PruneVerb = "prune";
 
     // Global options of every cluster verb (TiUP's global flags).
     public const string YesOption = "--yes";
@@ -69,4 +73,12 @@ public static class CliConstants
     public const string CommandOption = "--command";
     public const string SudoOption = "--sudo";
     public const string TopologyFileOption = "--topology-file";
+    public const string DataOption = "--data";
+    public const string LogOption = "--log";
+    public const string AllOption = "--all";
+    public const string AuditLogOption = "--audit-log";
+    public const string IgnoreNodeOption = "--ignore-node";
+    public const string IgnoreRoleOption = "--ignore-role";
+    public const string RetainNodeDataOption = "--retain-node-data";
+    public const string RetainRoleDataOption = "--retain-role-data";
 }

@@ -200,6 +200,10 @@ public static class CommandTree
             EditConfigCommand.Create,
             ShowConfigCommand.Create,
             CheckCommand.Create,
+            EnableCommand.Create,
+            DisableCommand.Create,
+            CleanCommand.Create,
+            PruneCommand.Create,
         })
         {
             command.Subcommands.Add(RefusingBadNames(create(services, options)));

@@ -29,6 +29,9 @@ public static class ExecutionServices
         services.AddSingleton<StepHandler, RefreshStep>();
         services.AddSingleton<StepHandler, ForgetStep>();
         services.AddSingleton<StepHandler, ReloadStep>();
+        services.AddSingleton<StepHandler>(_ => new UnitEnableStep(StepKind.Enable));
+        services.AddSingleton<StepHandler>(_ => new UnitEnableStep(StepKind.Disable));
+        services.AddSingleton<StepHandler, CleanStep>();
         services.AddSingleton<Executor>();
         services.AddSingleton<UpgradePlanner>();
         services.AddSingleton<PatchPlanner>();
@@ -36,6 +39,7 @@ public static class ExecutionServices
         services.AddSingleton<TopologyPlanner>();
         services.AddSingleton<ReloadPlanner>();
         services.AddSingleton<ConfigPlanner>();
+        services.AddSingleton<LifecyclePlanner>();
         services.AddSingleton<Inspection.Preflight>();
         return services;
     }

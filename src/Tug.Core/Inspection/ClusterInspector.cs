@@ -23,8 +23,45 @@ public sealed record InstanceVerification(string Id, string Role, string Host, b
 /// act on the hosts, so (as TiUP audits exec) each appends a start and an end record to the audit log; they take no
 /// lock and keep no journal: there is nothing to resume.
 /// </summary>
-public sealed class ClusterInspector(ClusterStore store, AuditLog audit, TimeProvider time) : IHostFileReader
+public sealed class ClusterInspector(ClusterStore store, AuditLog audit, TimeProvider time) : IHostFileReader, IMemberReader
 {
+    /// <summary>Reads, through a member that is not leaving, whether each leaving etcd instance is still a member of the running cluster (for <c>prune</c>); changes nothing.</summary>
+    /// <exception cref="ClusterException">No member to ask through, its host cannot be reached, or the member list cannot be read.</exception>
+    public async Task<ImmutableDictionary<string, bool>> AreMembersAsync(string cluster, ClusterMeta meta, IReadOnlyList<InstanceSpec> leaving, Reach reach, CancellationToken cancellationToken)
+    {
+        var result = ImmutableDictionary.CreateBuilder<string, bool>(StringComparer.Ordinal);
+        foreach (var role in leaving.GroupBy(i => i.Role))
+        {
+            var staying = meta.Topology.OfRole(role.Key).Where(i => !leaving.Any(l => l.Id == i.Id)).ToList();
+            var through = staying.FirstOrDefault() ?? throw new ClusterException(ClusterException.BadInput,
+                $"Every {role.Key} member of cluster '{cluster}' is marked offline; there is no member left to ask.", "Unmark one in meta.yaml (offline: false), or remove the cluster with `tug cluster destroy`.");
+            var pins = new PinStore(meta.Tug.HostKeys);
+            await using var sessions = await OpenAsync(cluster, meta, pins, reach, [through.ManageHost], cancellationToken).ConfigureAwait(false);
+            if (sessions.Failures.FirstOrDefault() is { Key: { } down, Value: { } why })
+            {
+                throw new ClusterException(ClusterException.BadInput, $"Cannot ask {through.Id} about the {role.Key} members: {down}: {why.Code}: {why.Message}; nothing was changed.", "Bring the host back, then run the command again.");
+            }
+
+            var remote = sessions.Hosts[through.ManageHost];
+            var entry = meta.Tug.Instances.GetValueOrDefault(through.Id)?.Entry ?? Components.ComponentSpecs.For(through).DefaultEntry;
+            foreach (var member in role)
+            {
+                var run = await remote.RunAsync(HostScripts.MembershipCheck(member, through, entry, staying), new RunOptions(Sudo: true, Timeout: reach.WaitTimeout), cancellationToken).ConfigureAwait(false);
+                var line = HostReply.Parse(run.Stdout).OfType<MemberLine>().FirstOrDefault();
+                if (!run.Ok || line is null)
+                {
+                    throw new ClusterException(ClusterException.BadInput, $"Cannot read the {role.Key} members through {through.Id} (exit {run.ExitCode}): {run.Stderr.Trim()}; nothing was changed.", $"Check the {role.Key} cluster with `tug cluster display {cluster}`.");
+                }
+
+                result[member.Id] = line.Change == "present";
+            }
+
+            SavePins(cluster, meta, pins);
+        }
+
+        return result.ToImmutable();
+    }
+
     /// <summary>Reads files whole on the given hosts as the deploy user (sudo), with their modification times and the start of each instance's process; the planner of <c>reload</c> compares them with what Tug renders.</summary>
     /// <exception cref="ClusterException">A host cannot be reached, or its files cannot be read.</exception>
     public async Task<ImmutableDictionary<string, HostFiles>> ReadFilesAsync(string cluster, ClusterMeta meta, IReadOnlyList<InstanceSpec> instances, IReadOnlyDictionary<string, ImmutableArray<string>> pathsByHost, Reach reach, CancellationToken cancellationToken)

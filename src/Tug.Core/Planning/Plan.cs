@@ -54,6 +54,15 @@ public enum StepKind
 
     /// <summary>Write an instance's files that differ from what Tug renders, then restart it once to read them; gated on health and verification, rolled back to the previous files when the gate fails.</summary>
     Reload,
+
+    /// <summary>Enable the units of a host's instances at boot (<c>systemctl enable</c>); starts nothing; proven by <c>systemctl is-enabled</c>.</summary>
+    Enable,
+
+    /// <summary>Disable the units of a host's instances at boot (<c>systemctl disable</c>); stops nothing; proven by <c>systemctl is-enabled</c>.</summary>
+    Disable,
+
+    /// <summary>Delete the contents of instances' data or log directories on one host (never the directories), as the deploy user; proven empty.</summary>
+    Clean,
 }
 
 /// <summary>Names of step kinds as journals, plans and JSON write them (<c>switch</c>, <c>member-join</c>).</summary>
@@ -76,6 +85,9 @@ public static class StepKinds
         [StepKind.DestroyHost] = "destroy",
         [StepKind.Forget] = "forget",
         [StepKind.Reload] = "reload",
+        [StepKind.Enable] = "enable",
+        [StepKind.Disable] = "disable",
+        [StepKind.Clean] = "clean",
     }.ToImmutableDictionary();
 
     /// <summary>Every kind, in declaration order.</summary>
@@ -152,6 +164,7 @@ public sealed record PackageRef(string Component, string Version, string Platfor
 [JsonDerivedType(typeof(SwitchInputs), "switch")]
 [JsonDerivedType(typeof(NoInputs), "none")]
 [JsonDerivedType(typeof(ReloadInputs), "reload")]
+[JsonDerivedType(typeof(CleanInputs), "clean")]
 public abstract record StepInputs;
 
 /// <summary>No inputs beyond the key.</summary>
@@ -160,8 +173,27 @@ public sealed record NoInputs : StepInputs;
 /// <summary>One instance, by ID; <paramref name="HealthWindow"/>: for a gated start (restart), the seconds it must stay healthy after its first healthy check (0: none; not written then).</summary>
 public sealed record InstanceInputs(string Instance, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] int HealthWindow = 0) : StepInputs;
 
-/// <summary>Instances on one host, by ID (remove, destroy); <paramref name="EmptiesHost"/>: the cluster keeps nothing there after.</summary>
-public sealed record HostInputs(ImmutableArray<string> Instances, bool EmptiesHost) : StepInputs;
+/// <summary>Instances on one host, by ID (remove, destroy, enable, disable); <paramref name="EmptiesHost"/>: the cluster keeps nothing there after.</summary>
+public sealed record HostInputs(ImmutableArray<string> Instances, bool EmptiesHost) : StepInputs
+{
+    /// <summary>Directories a destroy leaves on the host (<c>--retain-node-data</c>, <c>--retain-role-data</c>): data directories and the deploy directories that hold them; empty (not written) for none.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public ImmutableArray<string> Retained { get; init; }
+
+    /// <summary><see cref="Retained"/>, empty when the plan names none.</summary>
+    [JsonIgnore]
+    public ImmutableArray<string> RetainedDirs => Retained.IsDefault ? [] : Retained;
+}
+
+/// <summary>What a clean deletes on one host: in each directory, the entries whose names match its pattern.</summary>
+public sealed record CleanInputs(ImmutableArray<CleanTarget> Targets) : StepInputs;
+
+/// <summary>One directory of an instance and the names a clean deletes in it (<c>*</c>: everything; <c>*.log</c>: log files).</summary>
+/// <param name="Instance">The instance whose directory it is.</param>
+/// <param name="Kind"><c>data</c>, <c>log</c> or <c>audit-log</c>.</param>
+/// <param name="Dir">The absolute directory; it stays.</param>
+/// <param name="Pattern">A shell glob matched against the names of its direct entries (<c>find -name</c>, dot files included).</param>
+public sealed record CleanTarget(string Instance, string Kind, string Dir, string Pattern);
 
 /// <summary>Instances on one host with the package each gets (install, stage).</summary>
 public sealed record PackagesInputs(ImmutableArray<InstancePackage> Instances) : StepInputs;

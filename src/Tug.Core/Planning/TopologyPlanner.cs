@@ -128,7 +128,11 @@ public sealed class TopologyPlanner(ClusterStore store, IPackageSource packages,
 
     /// <summary>Plans a scale-in: members leave their component's cluster first, one at a time; then removal per host, proven; metadata saved; the files that follow the topology rewritten.</summary>
     /// <exception cref="ClusterException">An unknown node, an agent named alone, the last member of a membership component.</exception>
-    public Plan ScaleIn(string name, ImmutableArray<string> nodes)
+    public Plan ScaleIn(string name, ImmutableArray<string> nodes) => ScaleIn(name, nodes, "scale-in");
+
+    /// <summary>Scale-in's plan under another operation's name (<c>prune</c> removes the instances marked offline with the same steps).</summary>
+    /// <exception cref="ClusterException">An unknown node, an agent named alone, the last member of a membership component.</exception>
+    internal Plan ScaleIn(string name, ImmutableArray<string> nodes, string operation)
     {
         var meta = store.Load(name);
         if (nodes.IsEmpty)
@@ -184,18 +188,46 @@ public sealed class TopologyPlanner(ClusterStore store, IPackageSource packages,
         steps.Add(SaveMetaStep(name, ++wave, $"{removed.Length} instance(s) removed"));
         wave++;
         steps.AddRange(InstanceFiles.Changed(name, meta, next, nextTopology.Instances).Select(i => RefreshStep(i, wave)));
-        return new Plan("scale-in", name, steps.ToImmutable()) { Meta = ClusterMetaSerializer.Serialize(next), BasedOn = Executor.MetaRevision(store, name) };
+        return new Plan(operation, name, steps.ToImmutable()) { Meta = ClusterMetaSerializer.Serialize(next), BasedOn = Executor.MetaRevision(store, name) };
     }
 
-    /// <summary>Plans a destroy: every host emptied and proven empty, then the local state forgotten (also after failures with <paramref name="force"/>).</summary>
-    /// <exception cref="ClusterException">The cluster does not exist.</exception>
-    public Plan Destroy(string name, bool force)
+    /// <summary>
+    /// Plans a destroy: every host emptied and proven empty, then the local state forgotten (also after failures with
+    /// <paramref name="force"/>). The data directories of the instances <paramref name="retainNodes"/> (IDs or hosts)
+    /// and <paramref name="retainRoles"/> name stay on their hosts, as TiUP's <c>--retain-node-data</c> and
+    /// <c>--retain-role-data</c> keep them: a deploy directory holding one stays too, emptied of bin, conf and scripts;
+    /// units, logs and everything else go. The plan's notes say what stays.
+    /// </summary>
+    /// <exception cref="ClusterException">The cluster does not exist, or a retained role or node is unknown.</exception>
+    public Plan Destroy(string name, bool force, ImmutableArray<string> retainNodes = default, ImmutableArray<string> retainRoles = default)
     {
         var meta = store.Load(name);
+        retainNodes = retainNodes.IsDefault ? [] : retainNodes;
+        retainRoles = retainRoles.IsDefault ? [] : retainRoles;
+        LifecyclePlanner.CheckRoles(meta, retainRoles, "--retain-role-data");
+        LifecyclePlanner.CheckNodes(meta, retainNodes, "--retain-node-data");
+        var retained = meta.Topology.Instances
+            .Where(i => retainRoles.Contains(i.Role) || retainNodes.Contains(i.Id) || retainNodes.Contains(i.Host) || retainNodes.Contains(i.ManageHost))
+            .ToList();
+        var kept = retained.SelectMany(i => i.DataDirs.Where(d => d.Length > 0).Select(d => (i.ManageHost, Dir: d, Holder: i)))
+            .Concat(retained.Where(i => i.DataDirs.Any(d => d.StartsWith(i.DeployDir.TrimEnd('/') + "/", StringComparison.Ordinal))).Select(i => (i.ManageHost, Dir: i.DeployDir, Holder: i)))
+            .ToList();
         var steps = meta.Topology.Instances.GroupBy(i => i.ManageHost)
-            .Select(h => new Step(new StepKey(StepKind.DestroyHost, h.Key), h.Key, "host", 1, StepGate.None, StepLogin.Deploy, $"remove {h.Count()} instance(s)", new HostInputs([.. h.Select(i => i.Id)], true)))
+            .Select(h =>
+            {
+                var keep = kept.Where(k => k.ManageHost == h.Key).Select(k => k.Dir).Distinct().ToImmutableArray();
+                var summary = keep.IsEmpty ? $"remove {h.Count()} instance(s)" : $"remove {h.Count()} instance(s), keep {string.Join(", ", keep)}";
+                return new Step(new StepKey(StepKind.DestroyHost, h.Key), h.Key, "host", 1, StepGate.None, StepLogin.Deploy, summary,
+                    new HostInputs([.. h.Select(i => i.Id)], true) { Retained = keep.IsEmpty ? default : keep });
+            })
             .Append(new Step(new StepKey(StepKind.Forget, name), string.Empty, "cluster", 2, StepGate.None, StepLogin.Local, "forget the cluster on this control machine", new NoInputs()));
-        return new Plan("destroy", name, [.. steps]) { RequireAllHosts = false, ContinueOnFailure = force, Force = force, BasedOn = Executor.MetaRevision(store, name) };
+        var notes = kept.Where(k => k.Holder.DataDirs.Contains(k.Dir)).Select(k => $"kept on {k.ManageHost}: {k.Dir} (data of {k.Holder.Role} {k.Holder.Id})").ToImmutableArray();
+        if (retained.Count > 0 && notes.IsEmpty)
+        {
+            notes = [$"nothing to keep: {string.Join(", ", retained.Select(i => i.Id))} have no data directory"];
+        }
+
+        return new Plan("destroy", name, [.. steps]) { RequireAllHosts = false, ContinueOnFailure = force, Force = force, BasedOn = Executor.MetaRevision(store, name), Notes = notes };
     }
 
     private static Step InitStep(string host, string user) =>

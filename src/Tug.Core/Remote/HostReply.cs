@@ -61,6 +61,12 @@ public sealed record MtimeLine(string Path, long? Ms) : HostLine;
 /// <param name="Fields">The fields after the fact's name.</param>
 public sealed record PreflightLine(string Fact, ImmutableArray<string> Fields) : HostLine;
 
+/// <summary><c>TUG|enabled|&lt;unit&gt;|&lt;state&gt;</c>: a unit's boot state as <c>systemctl is-enabled</c> prints it (<c>enabled</c>, <c>disabled</c>, <c>not-found</c>...).</summary>
+public sealed record EnabledLine(string Unit, string State) : HostLine;
+
+/// <summary><c>TUG|clean|&lt;dir_b64&gt;|&lt;pattern_b64&gt;|&lt;left or -&gt;</c>: how many entries of a directory still match a clean's pattern; null when the directory is missing, -1 when the count is unreadable.</summary>
+public sealed record CleanLine(string Dir, string Pattern, int? Left) : HostLine;
+
 /// <summary>The one parser of what host scripts print: lines <c>TUG|&lt;kind&gt;|...</c>, anything else ignored.</summary>
 public static class HostReply
 {
@@ -106,6 +112,8 @@ public static class HostReply
         ("mtime", 4) when TryDecode(f[2], out var path) => new MtimeLine(path, Long(f[3])),
         ("member", 3) => new MemberLine(f[2], string.Empty),
         ("member", 4) => new MemberLine(f[2], f[3]),
+        ("enabled", 4) => new EnabledLine(f[2], f[3]),
+        ("clean", 5) when TryDecode(f[2], out var dir) && TryDecode(f[3], out var pattern) => new CleanLine(dir, pattern, f[4] == "-" ? null : int.TryParse(f[4], NumberStyles.None, CultureInfo.InvariantCulture, out var left) ? left : -1),
         ("pf", >= 3) => new PreflightLine(f[2], [.. f.Skip(3)]),
         _ => null,
     };

@@ -20,6 +20,9 @@ public static class HostScripts
 {
     private static readonly ImmutableArray<string> DefaultVersionArguments = ["--version"];
 
+    /// <summary>What a destroy deletes of a deploy directory it keeps because it holds retained data.</summary>
+    private static readonly ImmutableArray<string> RetainedDeployParts = ["bin", "conf", "scripts"];
+
     /// <summary>Creates the deploy user and group (unless <paramref name="createUser"/> is false), its sudo rule and authorized key; prints nothing.</summary>
     public static string EnvInit(string user, string group, string publicKey, bool createUser) =>
         ScriptRenderer.Render("env-init.sh", new() { { "user", user }, { "group", group }, { "public_key", publicKey }, { "create_user", createUser } });
@@ -68,11 +71,11 @@ public static class HostScripts
     /// <paramref name="publicKey"/> is not empty, the key from the user's authorized_keys; prints nothing, exits 1
     /// naming on stderr what is left.
     /// </summary>
-    public static string Destroy(IReadOnlyList<InstanceSpec> instances, string user, string publicKey) =>
+    public static string Destroy(IReadOnlyList<InstanceSpec> instances, string user, string publicKey, IReadOnlyCollection<string>? retained = null) =>
         ScriptRenderer.Render("destroy.sh", new()
         {
             { "units", instances.Select(i => i.UnitName) },
-            { "dirs", instances.SelectMany(i => i.DataDirs.Append(i.LogDir).Append(i.DeployDir)).Where(SafeToRemove) },
+            { "dirs", instances.SelectMany(i => RemovedDirs(i, retained ?? [])).Where(SafeToRemove) },
             { "user", user },
             { "public_key", publicKey },
         });
@@ -264,13 +267,35 @@ public static class HostScripts
     /// <paramref name="endpoints"/>; idempotent. Prints <c>TUG|member|added|present|removed|absent</c>; exits 2 without etcdctl, 3 when the member list cannot be read.
     /// </summary>
     public static string Membership(InstanceSpec member, bool add, InstanceSpec through, string throughEntry, IEnumerable<InstanceSpec> endpoints) =>
+        Membership(member, add ? "add" : "remove", through, throughEntry, endpoints);
+
+    /// <summary>Reads whether <paramref name="member"/> is a member of the running etcd cluster, changing nothing; prints <c>TUG|member|present|ID</c> or <c>TUG|member|absent</c>; exits 2 without etcdctl, 3 when the member list cannot be read.</summary>
+    public static string MembershipCheck(InstanceSpec member, InstanceSpec through, string throughEntry, IEnumerable<InstanceSpec> endpoints) =>
+        Membership(member, "check", through, throughEntry, endpoints);
+
+    /// <summary>
+    /// Enables the units at boot (<paramref name="action"/> <c>enable</c>), disables them (<c>disable</c>) or only reads
+    /// (<c>read</c>); starts and stops nothing; prints one <c>TUG|enabled|UNIT|STATE</c> line per unit; exits 1 when systemctl refused the change.
+    /// </summary>
+    public static string UnitEnable(string action, IEnumerable<string> units) =>
+        ScriptRenderer.Render("unit-enable.sh", new() { { "action", action }, { "units", units } });
+
+    /// <summary>
+    /// Deletes the entries of each target directory that match its pattern (the directory stays), or with
+    /// <paramref name="remove"/> false only counts them; refuses (exit 2, nothing deleted) a directory that is not
+    /// absolute, is <c>/</c> or is a symbolic link; prints one <c>TUG|clean</c> line per target. Runs as the deploy user.
+    /// </summary>
+    public static string Clean(IReadOnlyList<(string Dir, string Pattern)> targets, bool remove) =>
+        ScriptRenderer.Render("clean.sh", new() { { "remove", remove }, { "dirs", targets.Select(t => t.Dir) }, { "patterns", targets.Select(t => t.Pattern) } });
+
+    private static string Membership(InstanceSpec member, string action, InstanceSpec through, string throughEntry, IEnumerable<InstanceSpec> endpoints) =>
         ScriptRenderer.Render("membership.sh", new()
         {
             { "ctl", $"{through.DeployDir}/bin/{(throughEntry.Contains('/', StringComparison.Ordinal) ? throughEntry[..(throughEntry.LastIndexOf('/') + 1)] : string.Empty)}etcdctl" },
             { "host", through.ManageHost },
             { "endpoints", string.Join(',', endpoints.Select(e => $"http://{HostPort.Join(e.Host, e.Port("client_port"))}")) },
             { "peer", $"http://{HostPort.Join(member.Host, member.Port("peer_port"))}" },
-            { "action", add ? "add" : "remove" },
+            { "action", action },
             { "name", member.Name ?? member.Id },
         });
 
@@ -384,6 +409,20 @@ public static class HostScripts
         });
 
     private sealed record HostFile(string Path, string Content, string Mode, string Owner);
+
+    /// <summary>
+    /// The directories a destroy deletes of an instance: its data, log and deploy directories, except those that are
+    /// or hold a directory in <paramref name="retained"/>; a deploy directory that holds a retained data directory
+    /// loses its bin, conf and scripts instead, as TiUP's destroy with <c>--retain-*-data</c> does.
+    /// </summary>
+    private static IEnumerable<string> RemovedDirs(InstanceSpec i, IReadOnlyCollection<string> retained)
+    {
+        bool Holds(string dir) => retained.Any(r => r == dir || r.StartsWith(dir.TrimEnd('/') + "/", StringComparison.Ordinal));
+        var dirs = i.DataDirs.Append(i.LogDir).Where(d => d.Length > 0 && !Holds(d));
+        return Holds(i.DeployDir)
+            ? dirs.Concat(RetainedDeployParts.Select(d => $"{i.DeployDir}/{d}").Where(d => !Holds(d)))
+            : dirs.Append(i.DeployDir);
+    }
 
     /// <summary>Refuses to delete system directories even if a topology names them.</summary>
     private static bool SafeToRemove(string dir)

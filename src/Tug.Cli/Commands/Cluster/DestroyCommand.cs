@@ -1,5 +1,6 @@
 // Copyright (c) Tug contributors. Licensed under the Apache License, Version 2.0.
 
+using System.Collections.Immutable;
 using System.CommandLine;
 using Microsoft.Extensions.DependencyInjection;
 using Tug.Core.Cluster;
@@ -21,25 +22,44 @@ public sealed class DestroyCommand(TopologyPlanner topologies, PlanRunner runner
         var name = ClusterOptions.Name();
         var dryRun = ClusterOptions.DryRun();
         var force = new Option<bool>(CliConstants.ForceOption) { Description = "Forget the cluster locally even if some hosts could not be cleaned (and start even though an earlier operation was interrupted)." };
-        var command = new Command(CliConstants.DestroyVerb, "Stop everything and remove units, directories and the cluster key from every host, then the cluster's local state.") { name, dryRun, force };
-        command.SetAction((p, ct) => handler.RunAsync(options.Select(p, name, null, null) with { Mutating = options.Mutating(p, dryRun, force) }, ct));
+        var retainNode = new Option<string[]>(CliConstants.RetainNodeDataOption) { Description = "Specify the nodes (host:port) or hosts whose data will be retained: their data directories stay on the host (repeat for several)." };
+        var retainRole = new Option<string[]>(CliConstants.RetainRoleDataOption) { Description = "Specify the roles whose data will be retained: their data directories stay on the host (repeat for several)." };
+        var command = new Command(CliConstants.DestroyVerb, "Stop everything and remove units, directories and the cluster key from every host, then the cluster's local state. With --retain-node-data/--retain-role-data those instances' data directories stay (a deploy directory holding one keeps only it); the command names what it kept.")
+        {
+            name, dryRun, force, retainNode, retainRole,
+        };
+        command.SetAction((p, ct) => handler.RunAsync(options.Select(p, name, null, null) with { Mutating = options.Mutating(p, dryRun, force) }, [.. p.GetValue(retainNode) ?? []], [.. p.GetValue(retainRole) ?? []], ct));
         return command;
     }
 
-    public async Task<int> RunAsync(SelectArguments args, CancellationToken cancellationToken)
+    public Task<int> RunAsync(SelectArguments args, CancellationToken cancellationToken) => RunAsync(args, [], [], cancellationToken);
+
+    public async Task<int> RunAsync(SelectArguments args, ImmutableArray<string> retainNodes, ImmutableArray<string> retainRoles, CancellationToken cancellationToken)
     {
         Plan plan;
         try
         {
-            plan = topologies.Destroy(args.Name, args.Mutating.Force);
+            plan = topologies.Destroy(args.Name, args.Mutating.Force, retainNodes, retainRoles);
         }
         catch (ClusterException e) when (e.Code == ClusterException.MetaBroken && args.Mutating.Force)
         {
             return ForgetLocally(args, e);
         }
 
-        return await runner.RunAsync(plan, args.Mutating, args.Globals,
-            $"Destroy cluster '{args.Name}': stop every instance and delete its units, deploy, data and log directories on every host?", cancellationToken);
+        var kept = plan.Notes.Where(n => n.StartsWith("kept on ", StringComparison.Ordinal)).ToList();
+        var question = kept.Count == 0
+            ? $"Destroy cluster '{args.Name}': stop every instance and delete its units, deploy, data and log directories on every host?"
+            : $"Destroy cluster '{args.Name}': stop every instance and delete its units, deploy, data and log directories on every host, except {string.Join("; ", kept)}?";
+        var exit = await runner.RunAsync(plan, args.Mutating, args.Globals, question, cancellationToken);
+        if (!args.Mutating.DryRun && args.Globals.Format != "json")
+        {
+            foreach (var line in kept)
+            {
+                output.Line(line);
+            }
+        }
+
+        return exit;
     }
 
     private int ForgetLocally(SelectArguments args, ClusterException broken)

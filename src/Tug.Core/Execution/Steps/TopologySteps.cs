@@ -187,9 +187,10 @@ public sealed class RemoveStep(StepKind kind) : StepHandler
         var publicKey = inputs.EmptiesHost && File.Exists(keyFile) ? (await File.ReadAllTextAsync(keyFile, cancellationToken).ConfigureAwait(false)).Trim() : string.Empty;
         context.Note(step.Host, null, StepKinds.Name(kind), $"removing {string.Join(", ", inputs.Instances)}");
         var remote = await context.HostAsync(step, cancellationToken).ConfigureAwait(false);
-        var result = await remote.RunAsync(HostScripts.Destroy(instances, context.Meta.User, publicKey), new RunOptions(Sudo: true, Timeout: context.Reach.WaitTimeout), cancellationToken).ConfigureAwait(false);
+        var result = await remote.RunAsync(HostScripts.Destroy(instances, context.Meta.User, publicKey, inputs.RetainedDirs), new RunOptions(Sudo: true, Timeout: context.Reach.WaitTimeout), cancellationToken).ConfigureAwait(false);
+        var kept = inputs.RetainedDirs.IsEmpty ? string.Empty : $"; kept as asked: {string.Join(", ", inputs.RetainedDirs)}";
         return result.Ok
-            ? StepResult.Done($"removed {instances.Count} instance(s); verified: no unit, process or directory left")
+            ? StepResult.Done($"removed {instances.Count} instance(s); verified: no unit, process or directory left{kept}")
             : StepResult.Fail($"removal failed: {result.Stderr.Trim()}");
     }
 

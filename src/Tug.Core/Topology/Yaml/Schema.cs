@@ -249,11 +249,11 @@ internal static class Schemas
         RC(), new("additional_args", FieldKind.TextList), T("arch"), T("os"), T("config_file"),
     ]);
 
-    /// <summary>Tug's extension: a plain etcd cluster (shaped like PD without the TiDB-specific fields).</summary>
+    /// <summary>Tug's extension: a plain etcd cluster (shaped like PD without the TiDB-specific fields; <c>offline</c> as TiKV's, for <c>prune</c>).</summary>
     public static readonly StructSchema Etcd = new("etcd_servers",
     [
         T("host", false), T("manage_host"), T("listen_host"), I("ssh_port"), B("ignore_exporter"), T("name", false),
         I("client_port", false, 2379), I("peer_port", false, 2380), T("deploy_dir"), T("data_dir"), T("log_dir"),
-        T("numa_node"), M("config"), RC(), T("arch"), T("os"),
+        T("numa_node"), M("config"), RC(), T("arch"), T("os"), B("offline"),
     ]);
 }
