@@ -77,7 +77,13 @@ public sealed class LifecyclePlanner(ClusterStore store, TopologyPlanner topolog
             throw new ClusterException(ClusterException.BadInput, "Say what to clean: --data, --log, --all (both) or --audit-log.", $"For example `tug cluster clean {request.Name} --log`.");
         }
 
-        var meta = store.Load(request.Name);
+        return Clean(request, store.Load(request.Name), Executor.MetaRevision(store, request.Name));
+    }
+
+    /// <summary>The clean plan for <paramref name="meta"/> (made from the revision <paramref name="basedOn"/>); the topology is not validated again here, so every directory is checked.</summary>
+    /// <exception cref="ClusterException">An unknown role or node, or an unsafe directory.</exception>
+    internal static Plan Clean(CleanRequest request, ClusterMeta meta, string basedOn)
+    {
         CheckRoles(meta, request.IgnoreRoles, "--ignore-role");
         CheckNodes(meta, request.IgnoreNodes, "--ignore-node");
         var ignored = meta.Topology.Instances.Where(i => request.IgnoreRoles.Contains(i.Role) || request.IgnoreNodes.Contains(i.Id) || request.IgnoreNodes.Contains(i.Host) || request.IgnoreNodes.Contains(i.ManageHost)).ToList();
@@ -109,7 +115,7 @@ public sealed class LifecyclePlanner(ClusterStore store, TopologyPlanner topolog
         }
 
         notes.Add($"the cluster stays stopped, as TiUP leaves it: `tug cluster start {request.Name}` starts it again");
-        return new Plan("clean", request.Name, steps.ToImmutable()) { BasedOn = Executor.MetaRevision(store, request.Name), Notes = notes.ToImmutable() };
+        return new Plan("clean", request.Name, steps.ToImmutable()) { BasedOn = basedOn, Notes = notes.ToImmutable() };
     }
 
     /// <summary>
@@ -227,14 +233,14 @@ public sealed class LifecyclePlanner(ClusterStore store, TopologyPlanner topolog
     /// </summary>
     private static void RefuseUnsafe(ClusterMeta meta, List<CleanTarget> targets)
     {
-        var cleaned = targets.Select(t => (meta.Topology.Find(t.Instance)!.ManageHost, t.Dir)).ToHashSet();
+        var cleaned = targets.Select(t => (t.Instance, t.Dir)).ToHashSet();
         foreach (var target in targets)
         {
             var instance = meta.Topology.Find(target.Instance)!;
             var dir = target.Dir.TrimEnd('/');
             if (!target.Dir.StartsWith('/') || dir.Length == 0 || SystemDirs.Contains(dir))
             {
-                throw Unsafe(target, instance, "it is not an absolute path below a system directory");
+                throw Unsafe(target, instance, "it is not an absolute path, or it is / or a system directory");
             }
 
             foreach (var other in meta.Topology.Instances.Where(o => o.ManageHost == instance.ManageHost))
@@ -244,7 +250,7 @@ public sealed class LifecyclePlanner(ClusterStore store, TopologyPlanner topolog
                     throw Unsafe(target, instance, $"it holds the deploy directory of {other.Id} ({other.DeployDir})");
                 }
 
-                foreach (var kept in other.DataDirs.Append(other.LogDir).Where(d => d.Length > 0 && !cleaned.Contains((other.ManageHost, d))))
+                foreach (var kept in other.DataDirs.Append(other.LogDir).Where(d => d.Length > 0 && !cleaned.Contains((other.Id, d))))
                 {
                     if (Holds(dir, kept) || (other.Id != instance.Id && Holds(kept.TrimEnd('/'), dir)))
                     {
