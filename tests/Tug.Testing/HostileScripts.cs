@@ -60,6 +60,13 @@ public static class HostileScripts
             ["destroy"] = HostScripts.Destroy([etcd, ne], user, key),
             ["file-read"] = HostScripts.FileRead([$"{etcd.DeployDir}/conf/x", Hostile.Marker]),
             ["restart-proof"] = HostScripts.RestartProof(etcd, [$"{etcd.DeployDir}/conf/x", Hostile.Marker]),
+            ["unit-enable"] = HostScripts.UnitEnable("enable", [etcd.UnitName, ne.UnitName]),
+            ["unit-disable"] = HostScripts.UnitEnable("disable", [etcd.UnitName, ne.UnitName]),
+            ["unit-read"] = HostScripts.UnitEnable("read" + Hostile.Fragment, [etcd.UnitName]),
+            ["clean"] = HostScripts.Clean([(etcd.DataDirs[0], "*"), (etcd.LogDir, "*.log" + Hostile.Fragment), (ne.LogDir, "*.log")], remove: true),
+            ["clean-count"] = HostScripts.Clean([(etcd.DataDirs[0], "*")], remove: false),
+            ["membership-check"] = HostScripts.MembershipCheck(others[0], etcd, package.Entry, others),
+            ["destroy-retain"] = HostScripts.Destroy([etcd, ne], user, key, [etcd.DataDirs[0], etcd.DeployDir]),
             ["rewrite"] = HostScripts.Rewrite(etcdContext, [($"{etcd.DeployDir}/conf/x", Hostile.Fragment), ($"{etcd.DeployDir}/conf/y", null)], daemonReload: true, restart: true, wait),
         };
     }

@@ -94,6 +94,13 @@ internal static class ScriptCases
             ["restart-proof"] = HostScripts.RestartProof(hostile, [$"{hostile.DeployDir}/scripts/run_etcd.sh", $"/etc/systemd/system/{hostile.UnitName}"]),
             ["rewrite"] = HostScripts.Rewrite(Context(Prometheus, PrometheusPackage), [($"{Prometheus.DeployDir}/scripts/run_prometheus.sh", "#!/bin/bash\nexec it's\n"), ($"/etc/systemd/system/{Prometheus.UnitName}", "[Unit]\n"), ($"{Prometheus.DeployDir}/conf/gone.yml", null)], daemonReload: true, restart: true, Wait),
             ["rewrite-hostile"] = HostScripts.Rewrite(Context(hostile, EtcdPackage), [($"{hostile.DeployDir}/scripts/run_etcd.sh", "$(touch /tmp/x)\n")], daemonReload: false, restart: false, Wait),
+            ["unit-enable"] = HostScripts.UnitEnable("enable", [etcd.UnitName, NodeExporter.UnitName]),
+            ["unit-disable-hostile"] = HostScripts.UnitEnable("disable", [hostile.UnitName, $"{Hostile}.service"]),
+            ["clean"] = HostScripts.Clean([(etcd.DataDirs[0], "*"), (etcd.LogDir, "*.log"), (NodeExporter.LogDir, "tidb?[!audit]*.log")], remove: true),
+            ["clean-hostile"] = HostScripts.Clean([(hostile.DataDirs[0], "*"), (hostile.LogDir, $"{Hostile}*.log")], remove: false),
+            ["membership-check"] = HostScripts.MembershipCheck(members[2], hostile, EtcdPackage.Entry, members.Take(2)),
+            ["destroy-retain"] = HostScripts.Destroy([etcd, NodeExporter], "tidb", key, [etcd.DataDirs[0]]),
+            ["destroy-retain-deploy"] = HostScripts.Destroy([hostile], "tidb", key, [hostile.DataDirs[0], hostile.DeployDir]),
             ["file-hashes"] = HostScripts.FileHashes([$"{etcd.DeployDir}/scripts/run_etcd.sh", $"/etc/systemd/system/{etcd.UnitName}", $"{hostile.DeployDir}/conf/x|y\nz"]),
         }.ToImmutableSortedDictionary(StringComparer.Ordinal);
     }
