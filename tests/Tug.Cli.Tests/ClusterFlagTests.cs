@@ -35,6 +35,11 @@ public sealed class ClusterFlagTests
         { ["edit-config", "c1", "--topology-file", "topo.yaml", "--dry-run"] },
         { ["show-config", "c1"] },
         { ["check", "c1", "--cluster"] },
+        { ["enable", "c1", "-R", "node_exporter", "--dry-run"] },
+        { ["disable", "c1", "-N", "192.0.2.1", "--dry-run"] },
+        { ["clean", "c1", "--log", "--ignore-role", "etcd", "--dry-run"] },
+        { ["prune", "c1"] },
+        { ["destroy", "c1", "--retain-role-data", "etcd", "--retain-node-data", "192.0.2.1", "--dry-run"] },
     };
 
     [Theory]
