@@ -133,6 +133,15 @@ public sealed record ComponentSpec
     /// <summary>Whether the component runs on every host of the cluster, placed by the hosts rather than by the topology (the monitoring agents).</summary>
     public bool PerHost { get; init; }
 
+    /// <summary>The names <c>clean --log</c> deletes in the log directory (TiUP's <c>*.log</c>; tidb's spare its audit log).</summary>
+    public ImmutableArray<string> LogFiles { get; init; } = ["*.log"];
+
+    /// <summary>The names <c>clean --audit-log</c> deletes in the log directory (tidb's <c>tidb-audit*.log</c>); none by default.</summary>
+    public ImmutableArray<string> AuditLogFiles { get; init; } = [];
+
+    /// <summary>Whether an instance marked offline is pruned only once PD reports it Tombstone (TiUP's tikv, tiflash, pump, drainer); Tug cannot ask PD, so <c>prune</c> leaves it.</summary>
+    public bool PrunedWhenTombstone { get; init; }
+
     /// <summary>Whether the unit grants <c>CAP_NET_RAW</c> (blackbox_exporter's ICMP probes; system mode only).</summary>
     public bool GrantCapNetRaw { get; init; }
 

@@ -48,31 +48,31 @@ public static class ComponentSpecs
         },
         new()
         {
-            Name = "tikv", Role = Roles.TiKV, Ports = PortsOf(Roles.TiKV), DefaultEntry = "tikv-server",
+            Name = "tikv", Role = Roles.TiKV, Ports = PortsOf(Roles.TiKV), PrunedWhenTombstone = true, DefaultEntry = "tikv-server",
             Health = HealthCheck.Tcp("port"), VersionProbe = Probe(TiDBStyle, "--version"),
             ConfigFiles = [Toml("tikv")], RunScript = RunScripts.TiKV,
         },
         new()
         {
-            Name = "pump", Role = Roles.Pump, Ports = PortsOf(Roles.Pump), DefaultEntry = "pump", Restart = "on-failure",
+            Name = "pump", Role = Roles.Pump, Ports = PortsOf(Roles.Pump), PrunedWhenTombstone = true, DefaultEntry = "pump", Restart = "on-failure",
             Health = HealthCheck.Tcp("port"), VersionProbe = Probe(TiDBStyle, "-V"),
             ConfigFiles = [Toml("pump")], RunScript = RunScripts.Pump,
         },
         new()
         {
-            Name = "tidb", Role = Roles.TiDB, Ports = PortsOf(Roles.TiDB), DefaultEntry = "tidb-server",
+            Name = "tidb", Role = Roles.TiDB, Ports = PortsOf(Roles.TiDB), LogFiles = ["tidb?[!audit]*.log", "tidb.log"], AuditLogFiles = ["tidb-audit*.log"], DefaultEntry = "tidb-server",
             Health = HealthCheck.Tcp("port"), VersionProbe = Probe(TiDBStyle, "-V"),
             ConfigFiles = [Toml("tidb")], RunScript = RunScripts.TiDB,
         },
         new()
         {
-            Name = "tiflash", Role = Roles.TiFlash, Ports = PortsOf(Roles.TiFlash), DefaultEntry = "tiflash/tiflash",
+            Name = "tiflash", Role = Roles.TiFlash, Ports = PortsOf(Roles.TiFlash), PrunedWhenTombstone = true, DefaultEntry = "tiflash/tiflash",
             Health = HealthCheck.Tcp("tcp_port"), VersionProbe = Probe(TiDBStyle, "version"),
             ConfigFiles = [Toml("tiflash"), Toml("tiflash-learner")], RunScript = RunScripts.TiFlash,
         },
         new()
         {
-            Name = "drainer", Role = Roles.Drainer, Ports = PortsOf(Roles.Drainer), DefaultEntry = "drainer", Restart = "on-failure",
+            Name = "drainer", Role = Roles.Drainer, Ports = PortsOf(Roles.Drainer), PrunedWhenTombstone = true, DefaultEntry = "drainer", Restart = "on-failure",
             Health = HealthCheck.Tcp("port"), VersionProbe = Probe(TiDBStyle, "-V"),
             ConfigFiles = [Toml("drainer")], RunScript = RunScripts.Drainer,
         },

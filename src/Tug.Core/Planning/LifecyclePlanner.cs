@@ -32,9 +32,6 @@ public sealed record CleanRequest(string Name, bool Data, bool Log, bool AuditLo
 /// </summary>
 public sealed class LifecyclePlanner(ClusterStore store, TopologyPlanner topologies, IMemberReader members)
 {
-    /// <summary>Roles whose <c>offline</c> TiUP resolves by asking PD for the Tombstone state before pruning; Tug has no PD client, so it leaves them.</summary>
-    private static readonly ImmutableHashSet<string> TombstoneRoles = [Roles.TiKV, Roles.TiFlash, Roles.Pump, Roles.Drainer];
-
     /// <summary>Directories a clean never empties, whatever a topology says.</summary>
     private static readonly ImmutableHashSet<string> SystemDirs = ["/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib64", "/opt", "/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/tmp", "/usr", "/var"];
 
@@ -131,12 +128,12 @@ public sealed class LifecyclePlanner(ClusterStore store, TopologyPlanner topolog
         var meta = store.Load(name);
         var offline = meta.Topology.Servers.Where(IsOffline).ToList();
         var notes = ImmutableArray.CreateBuilder<string>();
-        foreach (var waiting in offline.Where(i => TombstoneRoles.Contains(i.Role)))
+        foreach (var waiting in offline.Where(i => ComponentSpecs.For(i).PrunedWhenTombstone))
         {
-            notes.Add($"{waiting.Id} ({waiting.Role}) is marked offline but stays: TiUP prunes it once PD reports it Tombstone, which Tug cannot ask; prune it with TiUP, or remove it with `tug cluster scale-in {name} -N {waiting.Id}`");
+            notes.Add($"{waiting.Id} ({waiting.Role}) is marked offline but stays: TiUP prunes it once the placement driver reports it Tombstone, which Tug cannot ask; prune it with TiUP, or remove it with `tug cluster scale-in {name} -N {waiting.Id}`");
         }
 
-        var candidates = offline.Where(i => !TombstoneRoles.Contains(i.Role)).ToList();
+        var candidates = offline.Where(i => !ComponentSpecs.For(i).PrunedWhenTombstone).ToList();
         var leaving = candidates.Where(i => ComponentSpecs.For(i).HasMembership).ToList();
         var stillMembers = leaving.Count == 0 ? ImmutableDictionary<string, bool>.Empty : await members.AreMembersAsync(name, meta, leaving, reach, cancellationToken).ConfigureAwait(false);
         foreach (var member in leaving.Where(i => stillMembers.GetValueOrDefault(i.Id, true)))
@@ -164,10 +161,10 @@ public sealed class LifecyclePlanner(ClusterStore store, TopologyPlanner topolog
     {
         foreach (var role in roles)
         {
-            if (!Roles.StartOrder.Contains(role))
+            if (!ComponentSpecs.All.Any(s => s.Role == role))
             {
                 throw new ClusterException(ClusterException.BadInput, $"{option} {role}: role name `{role}` invalid.",
-                    $"Roles: {string.Join(", ", Roles.StartOrder)}; this cluster has {string.Join(", ", meta.Topology.Instances.Select(i => i.Role).Distinct())}.");
+                    $"Roles: {string.Join(", ", ComponentSpecs.All.Select(s => s.Role))}; this cluster has {string.Join(", ", meta.Topology.Instances.Select(i => i.Role).Distinct())}.");
             }
         }
     }
@@ -207,23 +204,15 @@ public sealed class LifecyclePlanner(ClusterStore store, TopologyPlanner topolog
             yield break;
         }
 
-        if (request.Log)
+        var spec = ComponentSpecs.For(i);
+        foreach (var pattern in request.Log ? spec.LogFiles : [])
         {
-            if (i.Role == Roles.TiDB)
-            {
-                // TiUP keeps tidb's audit log (tidb-audit*.log) unless --audit-log.
-                yield return new CleanTarget(i.Id, "log", i.LogDir, "tidb?[!audit]*.log");
-                yield return new CleanTarget(i.Id, "log", i.LogDir, "tidb.log");
-            }
-            else
-            {
-                yield return new CleanTarget(i.Id, "log", i.LogDir, "*.log");
-            }
+            yield return new CleanTarget(i.Id, "log", i.LogDir, pattern);
         }
 
-        if (request.AuditLog && i.Role == Roles.TiDB)
+        foreach (var pattern in request.AuditLog ? spec.AuditLogFiles : [])
         {
-            yield return new CleanTarget(i.Id, "audit-log", i.LogDir, "tidb-audit*.log");
+            yield return new CleanTarget(i.Id, "audit-log", i.LogDir, pattern);
         }
     }
 
