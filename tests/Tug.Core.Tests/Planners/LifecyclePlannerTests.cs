@@ -354,6 +354,24 @@ public sealed class LifecyclePlannerTests : IDisposable
         }
 
         [Fact]
+        public void Should_Keep_Retained_Dirs_And_Clean_Targets_Through_The_Stored_Plan()
+        {
+            // Given plans as the journal stores them (replay reads them back)
+            _t.Save(Etcd3);
+            var destroy = _t.Topologies().Destroy(Name, force: false, [], ["etcd"]);
+            var clean = _t.Planner().Clean(new CleanRequest(Name, true, true, false, [], []));
+
+            // When
+            var destroyBack = PlanJson.Deserialize(PlanJson.Serialize(destroy), "plan.json");
+            var cleanBack = PlanJson.Deserialize(PlanJson.Serialize(clean), "plan.json");
+
+            // Then
+            Assert.Equal(destroy.Steps.Select(s => s.Inputs is HostInputs h ? string.Join(",", h.RetainedDirs) : "-"), destroyBack.Steps.Select(s => s.Inputs is HostInputs h ? string.Join(",", h.RetainedDirs) : "-"));
+            Assert.Equal(clean.Steps.Where(s => s.Inputs is CleanInputs).SelectMany(s => ((CleanInputs)s.Inputs).Targets), cleanBack.Steps.Where(s => s.Inputs is CleanInputs).SelectMany(s => ((CleanInputs)s.Inputs).Targets));
+            Assert.Equal(clean.Steps.Select(s => s.Key), cleanBack.Steps.Select(s => s.Key));
+        }
+
+        [Fact]
         public void Should_Write_No_Retained_Field_When_Nothing_Is_Kept()
         {
             _t.Save(Etcd3);
