@@ -1,6 +1,7 @@
 // Copyright (c) Tug contributors. Licensed under the Apache License, Version 2.0.
 
 using Microsoft.Extensions.DependencyInjection;
+using Tug.Core.Cluster;
 using Tug.Core.Execution.Steps;
 using Tug.Core.Planning;
 
@@ -29,6 +30,7 @@ public static class ExecutionServices
         services.AddSingleton<StepHandler, RefreshStep>();
         services.AddSingleton<StepHandler, ForgetStep>();
         services.AddSingleton<StepHandler, ReloadStep>();
+        services.AddSingleton<StepHandler, RenameStep>();
         services.AddSingleton<Executor>();
         services.AddSingleton<UpgradePlanner>();
         services.AddSingleton<PatchPlanner>();
@@ -36,6 +38,8 @@ public static class ExecutionServices
         services.AddSingleton<TopologyPlanner>();
         services.AddSingleton<ReloadPlanner>();
         services.AddSingleton<ConfigPlanner>();
+        services.AddSingleton<RenamePlanner>();
+        services.AddSingleton(sp => new MetaBackup(sp.GetRequiredService<ClusterStore>(), sp.GetRequiredService<AuditLog>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<Inspection.Preflight>();
         return services;
     }
