@@ -117,5 +117,8 @@ public sealed class Program(IOContext io, Action<IServiceCollection>? overrides 
         services.AddSingleton<EditConfigCommand>();
         services.AddSingleton<ShowConfigCommand>();
         services.AddSingleton<CheckCommand>();
+        services.AddSingleton<RenameCommand>();
+        services.AddSingleton<MetaCommand>();
+        services.AddSingleton<AuditCleanupCommand>();
     }
 }

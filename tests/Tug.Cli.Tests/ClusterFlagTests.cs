@@ -35,6 +35,10 @@ public sealed class ClusterFlagTests
         { ["edit-config", "c1", "--topology-file", "topo.yaml", "--dry-run"] },
         { ["show-config", "c1"] },
         { ["check", "c1", "--cluster"] },
+        { ["rename", "c1", "c9", "--dry-run"] },
+        { ["meta", "backup", "c1", "--file", "backup.tar.gz"] },
+        { ["meta", "restore", "c1", "no-such-backup.tar.gz"] },
+        { ["audit", "cleanup", "--retain-days", "30"] },
     };
 
     [Theory]

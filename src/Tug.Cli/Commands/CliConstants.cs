@@ -29,6 +29,11 @@ public static class CliConstants
     public const string EditConfigVerb = "edit-config";
     public const string ShowConfigVerb = "show-config";
     public const string CheckVerb = "check";
+    public const string RenameVerb = "rename";
+    public const string MetaVerb = "meta";
+    public const string MetaBackupVerb = "backup";
+    public const string MetaRestoreVerb = "restore";
+    public const string AuditCleanupVerb = "cleanup";
 
     // Global options of every cluster verb (TiUP's global flags).
     public const string YesOption = "--yes";
@@ -69,4 +74,6 @@ public static class CliConstants
     public const string CommandOption = "--command";
     public const string SudoOption = "--sudo";
     public const string TopologyFileOption = "--topology-file";
+    public const string FileOption = "--file";
+    public const string RetainDaysOption = "--retain-days";
 }

@@ -200,6 +200,8 @@ public static class CommandTree
             EditConfigCommand.Create,
             ShowConfigCommand.Create,
             CheckCommand.Create,
+            RenameCommand.Create,
+            MetaCommand.Create,
         })
         {
             command.Subcommands.Add(RefusingBadNames(create(services, options)));
