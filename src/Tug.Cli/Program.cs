@@ -122,5 +122,8 @@ public sealed class Program(IOContext io, Action<IServiceCollection>? overrides 
         services.AddSingleton<DisableCommand>();
         services.AddSingleton<CleanCommand>();
         services.AddSingleton<PruneCommand>();
+        services.AddSingleton<RenameCommand>();
+        services.AddSingleton<MetaCommand>();
+        services.AddSingleton<AuditCleanupCommand>();
     }
 }

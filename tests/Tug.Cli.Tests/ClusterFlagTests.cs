@@ -40,6 +40,10 @@ public sealed class ClusterFlagTests
         { ["clean", "c1", "--log", "--ignore-role", "etcd", "--dry-run"] },
         { ["prune", "c1"] },
         { ["destroy", "c1", "--retain-role-data", "etcd", "--retain-node-data", "192.0.2.1", "--dry-run"] },
+        { ["rename", "c1", "c9", "--dry-run"] },
+        { ["meta", "backup", "c1", "--file", "backup.tar.gz"] },
+        { ["meta", "restore", "c1", "no-such-backup.tar.gz"] },
+        { ["audit", "cleanup", "--retain-days", "30"] },
     };
 
     [Theory]

@@ -33,6 +33,11 @@ public static class CliConstants
     public const string DisableVerb = "disable";
     public const string CleanVerb = "clean";
     public const string PruneVerb = "prune";
+    public const string RenameVerb = "rename";
+    public const string MetaVerb = "meta";
+    public const string MetaBackupVerb = "backup";
+    public const string MetaRestoreVerb = "restore";
+    public const string AuditCleanupVerb = "cleanup";
 
     // Global options of every cluster verb (TiUP's global flags).
     public const string YesOption = "--yes";
@@ -81,4 +86,6 @@ public static class CliConstants
     public const string IgnoreRoleOption = "--ignore-role";
     public const string RetainNodeDataOption = "--retain-node-data";
     public const string RetainRoleDataOption = "--retain-role-data";
+    public const string FileOption = "--file";
+    public const string RetainDaysOption = "--retain-days";
 }

@@ -204,6 +204,8 @@ public static class CommandTree
             DisableCommand.Create,
             CleanCommand.Create,
             PruneCommand.Create,
+            RenameCommand.Create,
+            MetaCommand.Create,
         })
         {
             command.Subcommands.Add(RefusingBadNames(create(services, options)));

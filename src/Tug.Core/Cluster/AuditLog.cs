@@ -126,6 +126,9 @@ public enum AuditProblemKind
 
     /// <summary><c>HEAD</c> is missing, unreadable, or names another last record than the file's.</summary>
     HeadMismatch,
+
+    /// <summary>A checkpoint record (written by <c>audit cleanup</c>) on another line than the first.</summary>
+    MisplacedCheckpoint,
 }
 
 /// <summary>One problem found by <see cref="AuditLog.Verify"/>.</summary>
@@ -183,7 +186,7 @@ public sealed record AuditVerification(int Records, ImmutableArray<AuditProblem>
 /// recompute every hash. Ship the log elsewhere when that matters.
 /// </para>
 /// </remarks>
-public sealed class AuditLog(string directory, TimeProvider time)
+public sealed partial class AuditLog(string directory, TimeProvider time)
 {
     /// <summary>The audit file's name.</summary>
     public const string FileName = "audit.jsonl";
@@ -313,7 +316,9 @@ public sealed class AuditLog(string directory, TimeProvider time)
 
     /// <summary>
     /// Checks every line: that it parses, that its hash matches its content, that it chains onto the record before
-    /// it, and that its <c>seq</c> follows; then that <c>HEAD</c> names the file's last record.
+    /// it, and that its <c>seq</c> follows; then that <c>HEAD</c> names the file's last record. A checkpoint record
+    /// (see <see cref="Cleanup"/>) is accepted on the first line only: its own hash is checked, and the chain goes on
+    /// from the last removed record it names.
     /// </summary>
     /// <exception cref="IOException">The log cannot be read.</exception>
     public AuditVerification Verify()
@@ -332,8 +337,30 @@ public sealed class AuditLog(string directory, TimeProvider time)
                 continue;
             }
 
-            records++;
             var at = $"line {L(number)} (seq {L(record.Seq)})";
+            if (record.Event == CheckpointEvent)
+            {
+                if (HashOf(CanonicalBytes(record)) != record.Hash)
+                {
+                    problems.Add(new AuditProblem(AuditProblemKind.Edited, number, record.Seq,
+                        $"{at}, the checkpoint of an audit cleanup, was changed after it was written: its content does not match its hash"));
+                }
+
+                if (number != 1 || records > 0)
+                {
+                    problems.Add(new AuditProblem(AuditProblemKind.MisplacedCheckpoint, number, record.Seq,
+                        $"{at} is a checkpoint of an audit cleanup, which is only ever the first line: records were added before it"));
+                    continue;
+                }
+
+                // The chain goes on from the last removed record.
+                prevHash = record.Prev;
+                prevSeq = record.Seq;
+                hashesBySeq[record.Seq] = record.Prev;
+                continue;
+            }
+
+            records++;
             if (HashOf(CanonicalBytes(record)) != record.Hash)
             {
                 problems.Add(new AuditProblem(AuditProblemKind.Edited, number, record.Seq,
@@ -360,7 +387,7 @@ public sealed class AuditLog(string directory, TimeProvider time)
             hashesBySeq[record.Seq] = record.Hash;
         }
 
-        var fileHasRecords = records > 0;
+        var fileHasRecords = records > 0 || prevSeq > 0;
         switch (ReadHead())
         {
             case (false, _) when fileHasRecords:
@@ -490,6 +517,12 @@ public sealed class AuditLog(string directory, TimeProvider time)
     {
         var (last, endsTorn) = ReadLastRecord();
         var (_, head) = ReadHead();
+        if (last?.Event == CheckpointEvent)
+        {
+            // A log that is only a checkpoint: the next record follows the last removed one.
+            last = last with { Hash = last.Prev };
+        }
+
         if (head is null)
         {
             return last is null ? (0, GenesisHash, endsTorn) : (last.Seq, last.Hash, endsTorn);

@@ -78,8 +78,8 @@ public sealed class ClusterLock : IDisposable
         Stale = stale;
     }
 
-    /// <summary>The cluster directory this lock guards.</summary>
-    public string ClusterDirectory { get; }
+    /// <summary>The cluster directory this lock guards (it changes when a rename moves the directory, lock file and all).</summary>
+    public string ClusterDirectory { get; private set; }
 
     /// <summary>This process, as written to <c>lock.json</c>.</summary>
     public LockHolder Holder { get; }
@@ -173,6 +173,13 @@ public sealed class ClusterLock : IDisposable
             }
         }
     }
+
+    /// <summary>
+    /// Records that the cluster's directory was renamed to <paramref name="directory"/> while this lock is held: the
+    /// lock file moved with it (the OS lock belongs to the open file, not to its name), and so did <c>lock.json</c>,
+    /// which <see cref="Dispose"/> deletes there.
+    /// </summary>
+    public void Moved(string directory) => ClusterDirectory = directory;
 
     /// <summary>Deletes <c>lock.json</c>, then releases the OS lock (in that order; see the remarks on the class).</summary>
     public void Dispose()

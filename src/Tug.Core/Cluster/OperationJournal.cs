@@ -326,14 +326,21 @@ public sealed class OperationJournal : IDisposable
         }
 
         var @lock = ClusterLock.Peek(clusterDirectory);
-        return [.. parsed.Select(p => p.ToRecord(@lock)).OrderBy(r => r.Header.Started).ThenBy(r => r.Id, StringComparer.Ordinal)];
+        return [.. parsed.Select(p => InDirectory(p.ToRecord(@lock), clusterDirectory)).OrderBy(r => r.Header.Started).ThenBy(r => r.Id, StringComparer.Ordinal)];
     }
 
     /// <summary>One operation, or null when it has no readable journal.</summary>
     public static OperationRecord? Read(string clusterDirectory, string operationId) =>
         OperationId.IsValid(operationId) && Parse(PathOf(clusterDirectory, operationId)) is { } parsed
-            ? parsed.ToRecord(ClusterLock.Peek(clusterDirectory))
+            ? InDirectory(parsed.ToRecord(ClusterLock.Peek(clusterDirectory)), clusterDirectory)
             : null;
+
+    /// <summary>
+    /// A journal belongs to the cluster whose directory holds it: a rename moves the directory, the journal of the
+    /// rename itself included, so the name its header recorded may be the old one.
+    /// </summary>
+    private static OperationRecord InDirectory(OperationRecord record, string clusterDirectory) =>
+        ClusterLock.ClusterName(clusterDirectory) is var name && name == record.Header.Cluster ? record : record with { Header = record.Header with { Cluster = name } };
 
     /// <summary>
     /// The latest interrupted operation that no later operation superseded by succeeding, or null. A mutating

@@ -36,4 +36,8 @@ public static class InstanceFiles
             && ComponentSpecs.For(i).CanRender
             && !Render(cluster, before, then).SequenceEqual(Render(cluster, after, now)))
             .Select(i => after.Topology.Find(i.Id)!)];
+
+    /// <summary>The instances whose rendered files differ when the cluster is called <paramref name="after"/> instead of <paramref name="before"/> (Prometheus' <c>cluster</c> label, etcd's cluster token...).</summary>
+    public static ImmutableArray<InstanceSpec> ChangedByName(string before, string after, ClusterMeta meta) =>
+        [.. meta.Topology.Instances.Where(i => ComponentSpecs.For(i).CanRender && !Render(before, meta, i).SequenceEqual(Render(after, meta, i)))];
 }

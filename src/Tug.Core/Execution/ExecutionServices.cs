@@ -1,6 +1,7 @@
 // Copyright (c) Tug contributors. Licensed under the Apache License, Version 2.0.
 
 using Microsoft.Extensions.DependencyInjection;
+using Tug.Core.Cluster;
 using Tug.Core.Execution.Steps;
 using Tug.Core.Planning;
 
@@ -32,6 +33,7 @@ public static class ExecutionServices
         services.AddSingleton<StepHandler>(_ => new UnitEnableStep(StepKind.Enable));
         services.AddSingleton<StepHandler>(_ => new UnitEnableStep(StepKind.Disable));
         services.AddSingleton<StepHandler, CleanStep>();
+        services.AddSingleton<StepHandler, RenameStep>();
         services.AddSingleton<Executor>();
         services.AddSingleton<UpgradePlanner>();
         services.AddSingleton<PatchPlanner>();
@@ -40,6 +42,8 @@ public static class ExecutionServices
         services.AddSingleton<ReloadPlanner>();
         services.AddSingleton<ConfigPlanner>();
         services.AddSingleton<LifecyclePlanner>();
+        services.AddSingleton<RenamePlanner>();
+        services.AddSingleton(sp => new MetaBackup(sp.GetRequiredService<ClusterStore>(), sp.GetRequiredService<AuditLog>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<Inspection.Preflight>();
         return services;
     }

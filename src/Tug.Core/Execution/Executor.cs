@@ -165,13 +165,23 @@ public sealed class Executor(ClusterStore store, AuditLog audit, IEnumerable<Ste
     public Task<OperationReport> ReplayAsync(string cluster, OperationRecord record, ExecutionOptions options, IProgress<ProgressEvent>? progress, CancellationToken cancellationToken) =>
         ExecuteAsync(StoredPlan(cluster, record), record, options, progress, cancellationToken);
 
+    /// <summary>
+    /// The name of the cluster directory an operation of <paramref name="plan"/> lives in now: the plan's cluster, but
+    /// for a rename the old name until its rename step moved the directory (journal and lock inside) to the new one.
+    /// </summary>
+    private string Home(Plan plan, string id, bool started) =>
+        plan.RenamedFrom is not { } from ? plan.Cluster
+        : !started || Directory.Exists(Path.GetDirectoryName(OperationJournal.PathOf(store.Directory(from), id))) ? from
+        : plan.Cluster;
+
     private async Task<OperationReport> ExecuteAsync(Plan plan, OperationRecord? resume, ExecutionOptions options, IProgress<ProgressEvent>? progress, CancellationToken cancellationToken)
     {
-        var directory = store.Directory(plan.Cluster);
-        store.CreateDirectories(plan.Cluster);
         var args = AuditLog.Redact(resume?.Header.Args ?? options.CommandLine, AuditLog.TugSwitches);
         var command = AuditLog.CommandText(args);
         var id = resume?.Id ?? OperationId.New(time);
+        var home = Home(plan, id, resume is not null);
+        var directory = store.Directory(home);
+        store.CreateDirectories(home);
         using var held = new LockRelease(ClusterLock.Acquire(directory, LockHolder.ForThisProcess(id, command, time)));
         if (held.Lock.Stale is { } stale)
         {
@@ -181,9 +191,9 @@ public sealed class Executor(ClusterStore store, AuditLog audit, IEnumerable<Ste
         if (resume is null)
         {
             // Refuse a stale plan before --force closes an interrupted operation: a refused run changes nothing.
-            if (MetaRevision(store, plan.Cluster) != plan.BasedOn)
+            if (MetaRevision(store, home) != plan.BasedOn)
             {
-                throw new ClusterException(ClusterException.BadInput, $"Cluster '{plan.Cluster}' changed after this {plan.Operation} was planned.", "Run the command again: it plans from the cluster as it is now.");
+                throw new ClusterException(ClusterException.BadInput, $"Cluster '{home}' changed after this {plan.Operation} was planned.", "Run the command again: it plans from the cluster as it is now.");
             }
 
             if (OperationJournal.Interrupted(directory) is { } interrupted)
@@ -198,7 +208,7 @@ public sealed class Executor(ClusterStore store, AuditLog audit, IEnumerable<Ste
                     abandoned.End(JournalOutcome.Failed, $"abandoned: `{command}` ran with --force as operation {id}");
                 }
 
-                progress?.Report(new Warning($"operation {interrupted.Id} (`{interrupted.Header.Operation}`) was interrupted; --force starts anyway and marks it failed (`tug cluster replay {plan.Cluster} {interrupted.Id}` can still resume it)"));
+                progress?.Report(new Warning($"operation {interrupted.Id} (`{interrupted.Header.Operation}`) was interrupted; --force starts anyway and marks it failed (`tug cluster replay {home} {interrupted.Id}` can still resume it)"));
             }
         }
 
@@ -217,20 +227,20 @@ public sealed class Executor(ClusterStore store, AuditLog audit, IEnumerable<Ste
         }
 
         using var journal = resume is null
-            ? OperationJournal.Begin(directory, JournalHeader.ForThisProcess(id, plan.Cluster, plan.Operation, args, time), time)
+            ? OperationJournal.Begin(directory, JournalHeader.ForThisProcess(id, home, plan.Operation, args, time), time)
             : OperationJournal.Resume(directory, id, time);
-        audit.Append(AuditEvent.Started(id, plan.Cluster, command));
+        audit.Append(AuditEvent.Started(id, home, command));
         var began = time.GetTimestamp();
         progress?.Report(new OperationStarted(id, plan.Operation, plan.Cluster, plan.Steps.Length, resume is not null));
         try
         {
-            var report = await RunStepsAsync(plan, id, Path.GetDirectoryName(planPath)!, journal, options, progress, cancellationToken).ConfigureAwait(false);
+            var report = await RunStepsAsync(plan, home, held.Lock, id, Path.GetDirectoryName(planPath)!, journal, options, progress, cancellationToken).ConfigureAwait(false);
             var seconds = time.GetElapsedTime(began).TotalSeconds;
             report = report with { Id = id, Timings = [.. report.Timings, new PhaseTiming("total", null, null, Math.Round(seconds, 4))] };
             var outcome = report.Ok ? JournalOutcome.Succeeded : JournalOutcome.Failed;
             var summary = Summary(report);
             journal.End(outcome, summary);
-            audit.Append(AuditEvent.Ended(id, plan.Cluster, command, outcome, report.Ok ? ExitCodes.Success : ExitCodes.Failure, summary));
+            audit.Append(AuditEvent.Ended(id, Home(plan, id, started: true), command, outcome, report.Ok ? ExitCodes.Success : ExitCodes.Failure, summary));
             progress?.Report(new PhaseFinished("total", seconds));
             progress?.Report(new OperationFinished(id, outcome, seconds, summary));
             return report;
@@ -238,15 +248,15 @@ public sealed class Executor(ClusterStore store, AuditLog audit, IEnumerable<Ste
         catch (OperationCanceledException)
         {
             journal.End(JournalOutcome.Cancelled, "cancelled by the operator");
-            audit.Append(AuditEvent.Ended(id, plan.Cluster, command, JournalOutcome.Cancelled, ExitCodes.Cancelled, "cancelled"));
-            progress?.Report(new OperationFinished(id, JournalOutcome.Cancelled, time.GetElapsedTime(began).TotalSeconds, $"cancelled; resume it with `tug cluster replay {plan.Cluster}`"));
+            audit.Append(AuditEvent.Ended(id, Home(plan, id, started: true), command, JournalOutcome.Cancelled, ExitCodes.Cancelled, "cancelled"));
+            progress?.Report(new OperationFinished(id, JournalOutcome.Cancelled, time.GetElapsedTime(began).TotalSeconds, $"cancelled; resume it with `tug cluster replay {Home(plan, id, started: true)}`"));
             throw;
         }
         catch (Exception e)
         {
             var code = e is TugException t ? t.ExitCode : ExitCodes.Unexpected;
             journal.End(JournalOutcome.Failed, e.Message);
-            audit.Append(AuditEvent.Ended(id, plan.Cluster, command, JournalOutcome.Failed, code, e.Message));
+            audit.Append(AuditEvent.Ended(id, Home(plan, id, started: true), command, JournalOutcome.Failed, code, e.Message));
             throw;
         }
     }
@@ -256,20 +266,20 @@ public sealed class Executor(ClusterStore store, AuditLog audit, IEnumerable<Ste
             ? $"{report.Outcomes.Length} ok, verified"
             : $"failed on {report.Failures.Length} of {report.Outcomes.Length}: {report.FailureList}";
 
-    private async Task<OperationReport> RunStepsAsync(Plan plan, string id, string operationDirectory, OperationJournal journal, ExecutionOptions options, IProgress<ProgressEvent>? progress, CancellationToken cancellationToken)
+    private async Task<OperationReport> RunStepsAsync(Plan plan, string home, ClusterLock held, string id, string operationDirectory, OperationJournal journal, ExecutionOptions options, IProgress<ProgressEvent>? progress, CancellationToken cancellationToken)
     {
-        var exists = store.Exists(plan.Cluster);
+        var exists = store.Exists(home);
         var planned = plan.Meta is { } yaml ? ClusterMetaSerializer.Deserialize(yaml, PlanJson.FileName) : null;
-        var meta = exists ? store.Load(plan.Cluster) : planned;
+        var meta = exists ? store.Load(home) : planned;
         if (meta is null)
         {
-            throw ClusterException.ClusterNotFound(plan.Cluster);
+            throw ClusterException.ClusterNotFound(home);
         }
 
-        var state = new ClusterState(store, plan.Cluster, meta, exists);
+        var state = new ClusterState(store, home, meta, exists) { OnRenamed = name => held.Moved(store.Directory(name)) };
         var pins = new PinStore(meta.Tug.HostKeys);
         var timings = new ConcurrentQueue<PhaseTiming>();
-        await using var sessions = new SessionPool(options.Reach, pins, progress, meta.User, new KeyFileCredential(store.KeyFile(plan.Cluster)),
+        await using var sessions = new SessionPool(options.Reach, pins, progress, meta.User, new KeyFileCredential(store.KeyFile(home)),
             options.PreparingUser ?? plan.PreparingUser, options.PreparingCredential, host => SshPort(host, state.Meta, planned));
         var context = new StepContext(plan, planned, id, operationDirectory, state, options.Reach, store, progress, sessions.GetAsync, pins);
         var outcomes = new ConcurrentDictionary<StepKey, InstanceOutcome>();

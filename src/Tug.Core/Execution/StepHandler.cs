@@ -132,17 +132,30 @@ public sealed class ClusterState
     private readonly ClusterStore _store;
     private readonly Lock _gate = new();
     private ClusterMeta _meta;
+    private string _name;
 
     internal ClusterState(ClusterStore store, string name, ClusterMeta meta, bool saved)
     {
         _store = store;
-        Name = name;
+        _name = name;
         _meta = meta;
         Saved = saved;
     }
 
-    /// <summary>The cluster's name.</summary>
-    public string Name { get; }
+    /// <summary>The cluster's name (the new one once a rename step moved its directory).</summary>
+    public string Name
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _name;
+            }
+        }
+    }
+
+    /// <summary>Called with the new name after <see cref="Renamed"/> (the executor moves its lock's record with it).</summary>
+    internal Action<string>? OnRenamed { get; init; }
 
     /// <summary>Whether the metadata is on disk (false for a deploy before its save-meta step).</summary>
     public bool Saved { get; private set; }
@@ -167,12 +180,23 @@ public sealed class ClusterState
             _meta = change(_meta);
             if (Saved || create)
             {
-                _store.Save(Name, _meta);
+                _store.Save(_name, _meta);
                 Saved = true;
             }
 
             return _meta;
         }
+    }
+
+    /// <summary>Records that the cluster's directory now has another name (a rename step moved it): later saves go there.</summary>
+    public void Renamed(string name)
+    {
+        lock (_gate)
+        {
+            _name = name;
+        }
+
+        OnRenamed?.Invoke(name);
     }
 
     /// <summary>Forgets that the metadata is on disk (after the forget step removed it).</summary>

@@ -63,6 +63,8 @@ public enum StepKind
 
     /// <summary>Delete the contents of instances' data or log directories on one host (never the directories), as the deploy user; proven empty.</summary>
     Clean,
+    /// <summary>Rename the cluster on the control machine: its directory (metadata, key, the operation's own journal and lock) moves to the new name in one rename(2).</summary>
+    Rename,
 }
 
 /// <summary>Names of step kinds as journals, plans and JSON write them (<c>switch</c>, <c>member-join</c>).</summary>
@@ -88,6 +90,7 @@ public static class StepKinds
         [StepKind.Enable] = "enable",
         [StepKind.Disable] = "disable",
         [StepKind.Clean] = "clean",
+        [StepKind.Rename] = "rename",
     }.ToImmutableDictionary();
 
     /// <summary>Every kind, in declaration order.</summary>
@@ -272,6 +275,12 @@ public sealed record Plan(string Operation, string Cluster, ImmutableArray<Step>
 
     /// <summary>Whether the local state goes even when some hosts failed (<c>destroy --force</c>).</summary>
     public bool Force { get; init; }
+
+    /// <summary>
+    /// For <c>rename</c>: the cluster's name before the plan (<see cref="Cluster"/> is the new one). The operation
+    /// lives in the cluster's directory, which its rename step moves: under this name until then, under the new one after.
+    /// </summary>
+    public string? RenamedFrom { get; init; }
 
     /// <summary>Files the plan brings from the control machine (a patch's executable), kept with the operation by sha256 so a replay has them.</summary>
     [JsonIgnore]

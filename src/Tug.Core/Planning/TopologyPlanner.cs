@@ -243,7 +243,7 @@ public sealed class TopologyPlanner(ClusterStore store, IPackageSource packages,
     private static Step MemberStep(StepKind kind, InstanceSpec member, int wave) =>
         new(new StepKey(kind, member.Id), member.ManageHost, member.Role, wave, StepGate.None, StepLogin.Deploy, $"{member.Role} member {(kind == StepKind.MemberJoin ? "joins" : "leaves")} the cluster", new InstanceInputs(member.Id));
 
-    private static Step RefreshStep(InstanceSpec i, int wave) =>
+    internal static Step RefreshStep(InstanceSpec i, int wave) =>
         new(new StepKey(StepKind.Refresh, i.Id), i.ManageHost, i.Role, wave, ComponentSpecs.For(i).OnConfigChange == ConfigChange.Restart ? StepGate.Healthy : StepGate.None, StepLogin.Deploy,
             ComponentSpecs.For(i).OnConfigChange == ConfigChange.Restart ? "files follow the topology; restart" : "files follow the topology", new InstanceInputs(i.Id));
 

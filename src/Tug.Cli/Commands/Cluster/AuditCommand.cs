@@ -22,6 +22,7 @@ public sealed class AuditCommand(AuditLog audit, ClusterStore store, Renderer ou
         var id = new Argument<string?>("ID") { Description = "Show one operation with its journal's steps.", Arity = ArgumentArity.ZeroOrOne };
         var verify = new Option<bool>(CliConstants.VerifyOption) { Description = "Check the hash chain: exit 1, naming each record, when a record was edited, removed or reordered." };
         var command = new Command(CliConstants.AuditVerb, "List the operations run on this control machine with their outcome (hash-chained log under $TUG_HOME/audit; secrets are never recorded).") { id, verify };
+        command.Subcommands.Add(AuditCleanupCommand.Create(services, options));
         command.SetAction(p => handler.Run(new AuditArguments(p.GetValue(id), p.GetValue(verify), p.GetValue(options.Format)!)));
         return command;
     }
@@ -57,7 +58,7 @@ public sealed class AuditCommand(AuditLog audit, ClusterStore store, Renderer ou
         if (args.Id is { } id)
         {
             var op = operationsList.FirstOrDefault(o => o.Id == id) ?? throw new ClusterException(ClusterException.BadInput, $"No audited operation {id}.", "List them with `tug cluster audit`.");
-            var journal = OperationJournal.Read(store.Directory(op.Cluster), op.Id);
+            var journal = Tug.Core.Topology.ClusterName.IsValid(op.Cluster) ? OperationJournal.Read(store.Directory(op.Cluster), op.Id) : null;
             if (format == "json")
             {
                 output.Json(new { Operation = op, Steps = journal?.Steps.Select(s => new { s.Seq, s.At, s.Step, State = s.State.ToString().ToLowerInvariant(), s.Detail }) });
