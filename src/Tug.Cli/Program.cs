@@ -117,5 +117,6 @@ public sealed class Program(IOContext io, Action<IServiceCollection>? overrides 
         services.AddSingleton<EditConfigCommand>();
         services.AddSingleton<ShowConfigCommand>();
         services.AddSingleton<CheckCommand>();
+        services.AddSingleton<RotateSshCommand>();
     }
 }

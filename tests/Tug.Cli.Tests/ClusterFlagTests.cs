@@ -35,6 +35,7 @@ public sealed class ClusterFlagTests
         { ["edit-config", "c1", "--topology-file", "topo.yaml", "--dry-run"] },
         { ["show-config", "c1"] },
         { ["check", "c1", "--cluster"] },
+        { ["rotatessh", "c1", "--dry-run"] },
     };
 
     [Theory]

@@ -29,6 +29,7 @@ public static class CliConstants
     public const string EditConfigVerb = "edit-config";
     public const string ShowConfigVerb = "show-config";
     public const string CheckVerb = "check";
+    public const string RotateSshVerb = "rotatessh";
 
     // Global options of every cluster verb (TiUP's global flags).
     public const string YesOption = "--yes";

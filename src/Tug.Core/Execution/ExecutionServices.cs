@@ -29,6 +29,11 @@ public static class ExecutionServices
         services.AddSingleton<StepHandler, RefreshStep>();
         services.AddSingleton<StepHandler, ForgetStep>();
         services.AddSingleton<StepHandler, ReloadStep>();
+        services.AddSingleton<StepHandler, SshKeygenStep>();
+        services.AddSingleton<StepHandler, SshAuthorizeStep>();
+        services.AddSingleton<StepHandler, SshSwitchStep>();
+        services.AddSingleton<StepHandler, SshRetireStep>();
+        services.AddSingleton<StepHandler, SshCleanupStep>();
         services.AddSingleton<Executor>();
         services.AddSingleton<UpgradePlanner>();
         services.AddSingleton<PatchPlanner>();
@@ -36,6 +41,7 @@ public static class ExecutionServices
         services.AddSingleton<TopologyPlanner>();
         services.AddSingleton<ReloadPlanner>();
         services.AddSingleton<ConfigPlanner>();
+        services.AddSingleton<RotateSshPlanner>();
         services.AddSingleton<Inspection.Preflight>();
         return services;
     }

@@ -54,6 +54,21 @@ public enum StepKind
 
     /// <summary>Write an instance's files that differ from what Tug renders, then restart it once to read them; gated on health and verification, rolled back to the previous files when the gate fails.</summary>
     Reload,
+
+    /// <summary>Make the cluster's next SSH key on the control machine (<c>ssh/id_rsa.new</c>), before any host is touched (rotatessh).</summary>
+    SshKeygen,
+
+    /// <summary>Add the next key to a host's authorized_keys (logged in with the current key), then prove it logs in there (rotatessh).</summary>
+    SshAuthorize,
+
+    /// <summary>Make the next key the cluster's on the control machine, keeping the old one as <c>ssh/id_rsa.old</c> (rotatessh).</summary>
+    SshSwitch,
+
+    /// <summary>Remove the old keys from a host's authorized_keys, logged in with the new key (rotatessh).</summary>
+    SshRetire,
+
+    /// <summary>Remove the old key from the control machine once no host accepts it (rotatessh).</summary>
+    SshCleanup,
 }
 
 /// <summary>Names of step kinds as journals, plans and JSON write them (<c>switch</c>, <c>member-join</c>).</summary>
@@ -76,6 +91,11 @@ public static class StepKinds
         [StepKind.DestroyHost] = "destroy",
         [StepKind.Forget] = "forget",
         [StepKind.Reload] = "reload",
+        [StepKind.SshKeygen] = "ssh-keygen",
+        [StepKind.SshAuthorize] = "ssh-authorize",
+        [StepKind.SshSwitch] = "ssh-switch",
+        [StepKind.SshRetire] = "ssh-retire",
+        [StepKind.SshCleanup] = "ssh-cleanup",
     }.ToImmutableDictionary();
 
     /// <summary>Every kind, in declaration order.</summary>
@@ -152,6 +172,7 @@ public sealed record PackageRef(string Component, string Version, string Platfor
 [JsonDerivedType(typeof(SwitchInputs), "switch")]
 [JsonDerivedType(typeof(NoInputs), "none")]
 [JsonDerivedType(typeof(ReloadInputs), "reload")]
+[JsonDerivedType(typeof(KeyRotationInputs), "keys")]
 public abstract record StepInputs;
 
 /// <summary>No inputs beyond the key.</summary>
