@@ -60,6 +60,8 @@ public static class HostileScripts
             ["destroy"] = HostScripts.Destroy([etcd, ne], user, key),
             ["file-read"] = HostScripts.FileRead([$"{etcd.DeployDir}/conf/x", Hostile.Marker]),
             ["restart-proof"] = HostScripts.RestartProof(etcd, [$"{etcd.DeployDir}/conf/x", Hostile.Marker]),
+            ["authorized-keys-read"] = HostScripts.AuthorizedKeysRead(user),
+            ["authorized-keys-write"] = HostScripts.AuthorizedKeysWrite(user, Hostile.Fragment, System.Text.Encoding.UTF8.GetBytes(key + "\n")),
             ["rewrite"] = HostScripts.Rewrite(etcdContext, [($"{etcd.DeployDir}/conf/x", Hostile.Fragment), ($"{etcd.DeployDir}/conf/y", null)], daemonReload: true, restart: true, wait),
         };
     }

@@ -129,6 +129,11 @@ public sealed class ClusterKeys(string sshDirectory, string comment)
         }
 
         WritePublic(Current, line);
+        if (PublicLine(Previous) is { } previous)
+        {
+            WritePublic(Previous, previous);
+        }
+
         File.Delete(Pending + ".pub");
         return line;
     }

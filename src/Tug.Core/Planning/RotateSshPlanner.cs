@@ -66,7 +66,7 @@ public sealed class RotateSshPlanner(ClusterStore store)
             Notes =
             [
                 "the instances: nothing is stopped or restarted; only the deploy user's authorized_keys on each host and the key on this machine change",
-                "the key this machine logs in with until every host accepts the new one: the old key, which every host keeps accepting until then",
+                "the key this machine logs in with: the old one until every host accepts the new one, then the new one; at every point one that every host accepts",
             ],
         };
     }

@@ -94,6 +94,8 @@ internal static class ScriptCases
             ["restart-proof"] = HostScripts.RestartProof(hostile, [$"{hostile.DeployDir}/scripts/run_etcd.sh", $"/etc/systemd/system/{hostile.UnitName}"]),
             ["rewrite"] = HostScripts.Rewrite(Context(Prometheus, PrometheusPackage), [($"{Prometheus.DeployDir}/scripts/run_prometheus.sh", "#!/bin/bash\nexec it's\n"), ($"/etc/systemd/system/{Prometheus.UnitName}", "[Unit]\n"), ($"{Prometheus.DeployDir}/conf/gone.yml", null)], daemonReload: true, restart: true, Wait),
             ["rewrite-hostile"] = HostScripts.Rewrite(Context(hostile, EtcdPackage), [($"{hostile.DeployDir}/scripts/run_etcd.sh", "$(touch /tmp/x)\n")], daemonReload: false, restart: false, Wait),
+            ["authorized-keys-read"] = HostScripts.AuthorizedKeysRead("tidb"),
+            ["authorized-keys-write"] = HostScripts.AuthorizedKeysWrite("tidb", "-", "ssh-rsa AAAAB3NzaC1yc2E it's $(id)\r\nssh-ed25519 AAAAC3 other\n"u8),
             ["file-hashes"] = HostScripts.FileHashes([$"{etcd.DeployDir}/scripts/run_etcd.sh", $"/etc/systemd/system/{etcd.UnitName}", $"{hostile.DeployDir}/conf/x|y\nz"]),
         }.ToImmutableSortedDictionary(StringComparer.Ordinal);
     }

@@ -280,7 +280,7 @@ public sealed class SshCleanupStep : StepHandler
 {
     public override StepKind Kind => StepKind.SshCleanup;
 
-    public override string Untouched(Step step) => "ssh/id_rsa.old kept: the hosts named above still accept it";
+    public override string Untouched(Step step) => "the old key stays on this machine until no host accepts it";
 
     public override Task<StepResult> ActAsync(StepContext context, Step step, CancellationToken cancellationToken)
     {
