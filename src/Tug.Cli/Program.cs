@@ -125,5 +125,6 @@ public sealed class Program(IOContext io, Action<IServiceCollection>? overrides 
         services.AddSingleton<RenameCommand>();
         services.AddSingleton<MetaCommand>();
         services.AddSingleton<AuditCleanupCommand>();
+        services.AddSingleton<RotateSshCommand>();
     }
 }

@@ -44,6 +44,7 @@ public sealed class ClusterFlagTests
         { ["meta", "backup", "c1", "--file", "backup.tar.gz"] },
         { ["meta", "restore", "c1", "no-such-backup.tar.gz"] },
         { ["audit", "cleanup", "--retain-days", "30"] },
+        { ["rotatessh", "c1", "--dry-run"] },
     };
 
     [Theory]

@@ -67,6 +67,8 @@ public static class HostileScripts
             ["clean-count"] = HostScripts.Clean([(etcd.DataDirs[0], "*")], remove: false),
             ["membership-check"] = HostScripts.MembershipCheck(others[0], etcd, package.Entry, others),
             ["destroy-retain"] = HostScripts.Destroy([etcd, ne], user, key, [etcd.DataDirs[0], etcd.DeployDir]),
+            ["authorized-keys-read"] = HostScripts.AuthorizedKeysRead(user),
+            ["authorized-keys-write"] = HostScripts.AuthorizedKeysWrite(user, Hostile.Fragment, System.Text.Encoding.UTF8.GetBytes(key + "\n")),
             ["rewrite"] = HostScripts.Rewrite(etcdContext, [($"{etcd.DeployDir}/conf/x", Hostile.Fragment), ($"{etcd.DeployDir}/conf/y", null)], daemonReload: true, restart: true, wait),
         };
     }

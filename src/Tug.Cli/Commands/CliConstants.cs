@@ -38,6 +38,7 @@ public static class CliConstants
     public const string MetaBackupVerb = "backup";
     public const string MetaRestoreVerb = "restore";
     public const string AuditCleanupVerb = "cleanup";
+    public const string RotateSshVerb = "rotatessh";
 
     // Global options of every cluster verb (TiUP's global flags).
     public const string YesOption = "--yes";

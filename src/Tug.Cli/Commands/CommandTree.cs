@@ -206,6 +206,7 @@ public static class CommandTree
             PruneCommand.Create,
             RenameCommand.Create,
             MetaCommand.Create,
+            RotateSshCommand.Create,
         })
         {
             command.Subcommands.Add(RefusingBadNames(create(services, options)));

@@ -34,6 +34,11 @@ public static class ExecutionServices
         services.AddSingleton<StepHandler>(_ => new UnitEnableStep(StepKind.Disable));
         services.AddSingleton<StepHandler, CleanStep>();
         services.AddSingleton<StepHandler, RenameStep>();
+        services.AddSingleton<StepHandler, SshKeygenStep>();
+        services.AddSingleton<StepHandler, SshAuthorizeStep>();
+        services.AddSingleton<StepHandler, SshSwitchStep>();
+        services.AddSingleton<StepHandler, SshRetireStep>();
+        services.AddSingleton<StepHandler, SshCleanupStep>();
         services.AddSingleton<Executor>();
         services.AddSingleton<UpgradePlanner>();
         services.AddSingleton<PatchPlanner>();
@@ -44,6 +49,7 @@ public static class ExecutionServices
         services.AddSingleton<LifecyclePlanner>();
         services.AddSingleton<RenamePlanner>();
         services.AddSingleton(sp => new MetaBackup(sp.GetRequiredService<ClusterStore>(), sp.GetRequiredService<AuditLog>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<RotateSshPlanner>();
         services.AddSingleton<Inspection.Preflight>();
         return services;
     }

@@ -122,6 +122,15 @@ public sealed class StepContext
     /// <exception cref="RemoteException">The host cannot be reached.</exception>
     public Task<IRemoteHost> HostAsync(string host, CancellationToken cancellationToken) => _host(host, StepLogin.Deploy, cancellationToken);
 
+    /// <summary>
+    /// A new connection to <paramref name="host"/> as the deploy user with <paramref name="credential"/>, outside the
+    /// operation's pool, its host key checked against the cluster's pins; the caller disposes it. It proves that a key
+    /// logs in (a key rotation), which a pooled connection opened with another key cannot.
+    /// </summary>
+    /// <exception cref="RemoteException">The host cannot be reached or refuses the login.</exception>
+    public Task<IRemoteHost> ConnectAsync(string host, Credential credential, CancellationToken cancellationToken) =>
+        Reach.Connector.ConnectAsync(new RemoteEndpoint(host, Meta.Topology.Instances.FirstOrDefault(i => i.ManageHost == host)?.SshPort ?? 22, Meta.User), credential, _pins, Reach.ConnectTimeout, cancellationToken);
+
     /// <summary>Reports a remark from inside a step.</summary>
     public void Note(string host, string? instance, string what, string message) => Progress?.Report(new OperationEvent(host, instance, what, message));
 }

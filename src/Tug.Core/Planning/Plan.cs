@@ -65,6 +65,20 @@ public enum StepKind
     Clean,
     /// <summary>Rename the cluster on the control machine: its directory (metadata, key, the operation's own journal and lock) moves to the new name in one rename(2).</summary>
     Rename,
+    /// <summary>Make the cluster's next SSH key on the control machine (<c>ssh/id_rsa.new</c>), before any host is touched (rotatessh).</summary>
+    SshKeygen,
+
+    /// <summary>Add the next key to a host's authorized_keys (logged in with the current key), then prove it logs in there (rotatessh).</summary>
+    SshAuthorize,
+
+    /// <summary>Make the next key the cluster's on the control machine, keeping the old one as <c>ssh/id_rsa.old</c> (rotatessh).</summary>
+    SshSwitch,
+
+    /// <summary>Remove the old keys from a host's authorized_keys, logged in with the new key (rotatessh).</summary>
+    SshRetire,
+
+    /// <summary>Remove the old key from the control machine once no host accepts it (rotatessh).</summary>
+    SshCleanup,
 }
 
 /// <summary>Names of step kinds as journals, plans and JSON write them (<c>switch</c>, <c>member-join</c>).</summary>
@@ -91,6 +105,11 @@ public static class StepKinds
         [StepKind.Disable] = "disable",
         [StepKind.Clean] = "clean",
         [StepKind.Rename] = "rename",
+        [StepKind.SshKeygen] = "ssh-keygen",
+        [StepKind.SshAuthorize] = "ssh-authorize",
+        [StepKind.SshSwitch] = "ssh-switch",
+        [StepKind.SshRetire] = "ssh-retire",
+        [StepKind.SshCleanup] = "ssh-cleanup",
     }.ToImmutableDictionary();
 
     /// <summary>Every kind, in declaration order.</summary>
@@ -168,6 +187,7 @@ public sealed record PackageRef(string Component, string Version, string Platfor
 [JsonDerivedType(typeof(NoInputs), "none")]
 [JsonDerivedType(typeof(ReloadInputs), "reload")]
 [JsonDerivedType(typeof(CleanInputs), "clean")]
+[JsonDerivedType(typeof(KeyRotationInputs), "keys")]
 public abstract record StepInputs;
 
 /// <summary>No inputs beyond the key.</summary>

@@ -56,6 +56,11 @@ public sealed record StartedLine(string Id, string State, int Pid, long? Started
 
 /// <summary><c>TUG|mtime|&lt;path_b64&gt;|&lt;ms or -&gt;</c>: a file's modification time on the host (ms since the epoch; null when it is missing).</summary>
 public sealed record MtimeLine(string Path, long? Ms) : HostLine;
+/// <summary><c>TUG|keys|&lt;path_b64&gt;|&lt;content_b64, = or -&gt;</c>: a user's authorized_keys as bytes (<see cref="HostScripts.AuthorizedKeysRead"/>); null when it is missing.</summary>
+/// <param name="Path">The file's path on the host.</param>
+/// <param name="Content">Its bytes, exactly; null when the file is missing.</param>
+public sealed record AuthorizedKeysLine(string Path, byte[]? Content) : HostLine;
+
 /// <summary><c>TUG|pf|&lt;fact&gt;|field...</c>: one fact the preflight script read (<see cref="HostScripts.Preflight"/>); the fields as printed, base64 where the script says so.</summary>
 /// <param name="Fact">What the line is about: <c>os</c>, <c>socket</c>, <c>dir</c>, <c>sysctl</c>...</param>
 /// <param name="Fields">The fields after the fact's name.</param>
@@ -114,9 +119,32 @@ public static class HostReply
         ("member", 4) => new MemberLine(f[2], f[3]),
         ("enabled", 4) => new EnabledLine(f[2], f[3]),
         ("clean", 5) when TryDecode(f[2], out var dir) && TryDecode(f[3], out var pattern) => new CleanLine(dir, pattern, f[4] == "-" ? null : int.TryParse(f[4], NumberStyles.None, CultureInfo.InvariantCulture, out var left) ? left : -1),
+        ("keys", 4) when TryDecode(f[2], out var path) && Bytes(f[3]) is var (ok, content) && ok => new AuthorizedKeysLine(path, content),
         ("pf", >= 3) => new PreflightLine(f[2], [.. f.Skip(3)]),
         _ => null,
     };
+
+    private static (bool Ok, byte[]? Content) Bytes(string field)
+    {
+        if (field == "-")
+        {
+            return (true, null);
+        }
+
+        if (field == "=")
+        {
+            return (true, []);
+        }
+
+        try
+        {
+            return (true, Convert.FromBase64String(field));
+        }
+        catch (FormatException)
+        {
+            return (false, null);
+        }
+    }
 
     private static long? Long(string field) => long.TryParse(field, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : null;
 

@@ -346,6 +346,17 @@ public static class HostScripts
         return s.ToString();
     }
 
+    /// <summary>Reads <paramref name="user"/>'s <c>~/.ssh/authorized_keys</c> whole; prints one <c>TUG|keys</c> line (<see cref="AuthorizedKeysLine"/>).</summary>
+    public static string AuthorizedKeysRead(string user) => ScriptRenderer.Render("authorized-keys-read.sh", new() { { "user", user } });
+
+    /// <summary>
+    /// Replaces <paramref name="user"/>'s <c>~/.ssh/authorized_keys</c> with <paramref name="content"/> (written beside it,
+    /// 0600, renamed over it) if it still has <paramref name="expectedSha256"/> (<c>-</c>: missing); exits 46 and writes
+    /// nothing when it changed since it was read; prints nothing.
+    /// </summary>
+    public static string AuthorizedKeysWrite(string user, string expectedSha256, ReadOnlySpan<byte> content) =>
+        ScriptRenderer.Render("authorized-keys-write.sh", new() { { "user", user }, { "expected_sha256", expectedSha256 }, { "content", Convert.ToBase64String(content) } });
+
     /// <summary>Hashes files on the host; prints one <c>TUG|file</c> line per path (an empty hash when it cannot be read).</summary>
     public static string FileHashes(IEnumerable<string> paths) => ScriptRenderer.Render("file-hashes.sh", new() { { "paths", paths } });
 

@@ -101,6 +101,8 @@ internal static class ScriptCases
             ["membership-check"] = HostScripts.MembershipCheck(members[2], hostile, EtcdPackage.Entry, members.Take(2)),
             ["destroy-retain"] = HostScripts.Destroy([etcd, NodeExporter], "tidb", key, [etcd.DataDirs[0]]),
             ["destroy-retain-deploy"] = HostScripts.Destroy([hostile], "tidb", key, [hostile.DataDirs[0], hostile.DeployDir]),
+            ["authorized-keys-read"] = HostScripts.AuthorizedKeysRead("tidb"),
+            ["authorized-keys-write"] = HostScripts.AuthorizedKeysWrite("tidb", "-", "ssh-rsa AAAAB3NzaC1yc2E it's $(id)\r\nssh-ed25519 AAAAC3 other\n"u8),
             ["file-hashes"] = HostScripts.FileHashes([$"{etcd.DeployDir}/scripts/run_etcd.sh", $"/etc/systemd/system/{etcd.UnitName}", $"{hostile.DeployDir}/conf/x|y\nz"]),
         }.ToImmutableSortedDictionary(StringComparer.Ordinal);
     }
