@@ -200,6 +200,7 @@ public static class CommandTree
             EditConfigCommand.Create,
             ShowConfigCommand.Create,
             CheckCommand.Create,
+            TemplateCommand.Create,
         })
         {
             command.Subcommands.Add(RefusingBadNames(create(services, options)));
