@@ -35,6 +35,9 @@ public sealed class ClusterFlagTests
         { ["edit-config", "c1", "--topology-file", "topo.yaml", "--dry-run"] },
         { ["show-config", "c1"] },
         { ["check", "c1", "--cluster"] },
+        { ["template", "--pd-servers", "10.0.0.1", "--local"] },
+        { ["display", "c1", "--uptime", "--versions", "--process", "--manage-host", "--numa", "--status-timeout", "1"] },
+        { ["display", "c1", "--version"] },
     };
 
     [Theory]
