@@ -61,6 +61,7 @@ public static class HostileScripts
             ["file-read"] = HostScripts.FileRead([$"{etcd.DeployDir}/conf/x", Hostile.Marker]),
             ["restart-proof"] = HostScripts.RestartProof(etcd, [$"{etcd.DeployDir}/conf/x", Hostile.Marker]),
             ["rewrite"] = HostScripts.Rewrite(etcdContext, [($"{etcd.DeployDir}/conf/x", Hostile.Fragment), ($"{etcd.DeployDir}/conf/y", null)], daemonReload: true, restart: true, wait),
+            ["process-info"] = HostScripts.ProcessInfo([etcd, ne]),
         };
     }
 }
