@@ -97,4 +97,7 @@ public static class CliConstants
     public const string ProcessOption = "--process";
     public const string ManageHostOption = "--manage-host";
     public const string NumaOption = "--numa";
+
+    // upgrade and patch: TiUP's flag, accepted.
+    public const string TransferTimeoutOption = "--transfer-timeout";
 }
