@@ -116,6 +116,7 @@ public sealed class Program(IOContext io, Action<IServiceCollection>? overrides 
         services.AddSingleton<Tug.Core.Planning.IHostFileReader>(sp => sp.GetRequiredService<Tug.Core.Inspection.ClusterInspector>());
         services.AddSingleton<EditConfigCommand>();
         services.AddSingleton<ShowConfigCommand>();
+        services.AddSingleton<TemplateCommand>();
         services.AddSingleton<CheckCommand>();
         services.AddSingleton<Tug.Core.Planning.IMemberReader>(sp => sp.GetRequiredService<Tug.Core.Inspection.ClusterInspector>());
         services.AddSingleton<EnableCommand>();

@@ -45,6 +45,13 @@ public sealed class ClusterFlagTests
         { ["meta", "restore", "c1", "no-such-backup.tar.gz"] },
         { ["audit", "cleanup", "--retain-days", "30"] },
         { ["rotatessh", "c1", "--dry-run"] },
+        { ["template", "--pd-servers", "10.0.0.1", "--local"] },
+        { ["display", "c1", "--uptime", "--versions", "--process", "--manage-host", "--numa", "--status-timeout", "1"] },
+        { ["display", "c1", "--version"] },
+        { ["upgrade", "c1", "v3.5.16", "--transfer-timeout", "60", "--dry-run"] },
+        { ["patch", "c1", "patch-file", "-R", "etcd", "--transfer-timeout", "60", "--dry-run"] },
+        { ["reload", "c1", "--transfer-timeout", "60", "--dry-run"] },
+        { ["scale-in", "c1", "-N", "192.0.2.1:2379", "--transfer-timeout", "60", "--dry-run"] },
     };
 
     [Theory]

@@ -86,7 +86,7 @@ public sealed class HostileScriptTests(TestbedFixture testbed)
             }
 
             // Then
-            Assert.All(runs, r => Assert.Equal(29, r.Item2.Count));
+            Assert.All(runs, r => Assert.Equal(30, r.Item2.Count));
             Assert.All(outcomes, o => Assert.EndsWith("marker absent", o, StringComparison.Ordinal));
             Assert.Equal("made", made);
 

@@ -40,6 +40,9 @@ public sealed class CliRunner(string workDirectory)
 
     public string Home => Environment.Variables["TUG_HOME"]!;
 
+    /// <summary>What tug reads on standard input (answers to its questions, one a line); empty by default.</summary>
+    public string Input { get; set; } = string.Empty;
+
     /// <summary>When set, the clock tug sees.</summary>
     public TimeProvider? Time { get; set; }
 
@@ -48,7 +51,7 @@ public sealed class CliRunner(string workDirectory)
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();
-        var io = new IOContext(stdout, stderr, new StringReader(string.Empty), true, true);
+        var io = new IOContext(stdout, stderr, new StringReader(Input), true, true);
         var program = new Program(io, services =>
         {
             services.AddSingleton<IEnvironment>(Environment);

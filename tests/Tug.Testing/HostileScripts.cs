@@ -70,6 +70,7 @@ public static class HostileScripts
             ["authorized-keys-read"] = HostScripts.AuthorizedKeysRead(user),
             ["authorized-keys-write"] = HostScripts.AuthorizedKeysWrite(user, Hostile.Fragment, System.Text.Encoding.UTF8.GetBytes(key + "\n")),
             ["rewrite"] = HostScripts.Rewrite(etcdContext, [($"{etcd.DeployDir}/conf/x", Hostile.Fragment), ($"{etcd.DeployDir}/conf/y", null)], daemonReload: true, restart: true, wait),
+            ["process-info"] = HostScripts.ProcessInfo([etcd, ne]),
         };
     }
 }

@@ -39,6 +39,7 @@ public static class CliConstants
     public const string MetaRestoreVerb = "restore";
     public const string AuditCleanupVerb = "cleanup";
     public const string RotateSshVerb = "rotatessh";
+    public const string TemplateVerb = "template";
 
     // Global options of every cluster verb (TiUP's global flags).
     public const string YesOption = "--yes";
@@ -89,4 +90,34 @@ public static class CliConstants
     public const string RetainRoleDataOption = "--retain-role-data";
     public const string FileOption = "--file";
     public const string RetainDaysOption = "--retain-days";
+
+    // template (TiUP's flag names, `--systemd_mode` with its underscore).
+    public const string FullOption = "--full";
+    public const string MultiDcOption = "--multi-dc";
+    public const string LocalOption = "--local";
+    public const string GroupOption = "--group";
+    public const string SystemdModeOption = "--systemd_mode";
+    public const string SshPortOption = "--ssh-port";
+    public const string DeployDirOption = "--deploy-dir";
+    public const string DataDirOption = "--data-dir";
+    public const string ArchOption = "--arch";
+    public const string PdServersOption = "--pd-servers";
+    public const string TidbServersOption = "--tidb-servers";
+    public const string TikvServersOption = "--tikv-servers";
+    public const string TiflashServersOption = "--tiflash-servers";
+    public const string MonitoringServersOption = "--monitoring-servers";
+    public const string GrafanaServersOption = "--grafana-servers";
+    public const string AlertmanagerServersOption = "--alertmanager-servers";
+
+    // display.
+    public const string UptimeOption = "--uptime";
+    public const string VersionsOption = "--versions";
+    public const string VersionOnlyOption = "--version";
+    public const string StatusTimeoutOption = "--status-timeout";
+    public const string ProcessOption = "--process";
+    public const string ManageHostOption = "--manage-host";
+    public const string NumaOption = "--numa";
+
+    // upgrade and patch: TiUP's flag, accepted.
+    public const string TransferTimeoutOption = "--transfer-timeout";
 }

@@ -207,6 +207,7 @@ public static class CommandTree
             RenameCommand.Create,
             MetaCommand.Create,
             RotateSshCommand.Create,
+            TemplateCommand.Create,
         })
         {
             command.Subcommands.Add(RefusingBadNames(create(services, options)));

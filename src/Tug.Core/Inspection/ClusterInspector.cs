@@ -13,6 +13,14 @@ namespace Tug.Core.Inspection;
 /// <summary>One host's answer to <c>tug cluster exec</c>.</summary>
 public sealed record ExecResult(string Host, int ExitCode, string Stdout, string Stderr, string? Error);
 
+/// <summary>How display reads the hosts: the time each instance's status may take, and whether to read how each process runs.</summary>
+/// <param name="StatusTimeout">Per instance on a host (TiUP's <c>--status-timeout</c>, default 10 s).</param>
+/// <param name="Process">Read each process's run time, memory and the unit's limits (<c>--uptime</c>, <c>--process</c>).</param>
+public sealed record DisplayReading(TimeSpan StatusTimeout, bool Process);
+
+/// <summary>What display read: the cluster, each selected instance's status, and (when asked) how each process runs, by instance ID.</summary>
+public sealed record DisplayReport(ClusterMeta Meta, ImmutableArray<InstanceStatus> Instances, ImmutableDictionary<string, ProcLine> Processes);
+
 /// <summary>What <c>tug cluster verify</c> found for one instance.</summary>
 public sealed record InstanceVerification(string Id, string Role, string Host, bool Ok, ImmutableArray<string> Problems, string? Version);
 
@@ -105,13 +113,47 @@ public sealed class ClusterInspector(ClusterStore store, AuditLog audit, TimePro
     /// <exception cref="ClusterException">The cluster does not exist, or nothing matches the filter.</exception>
     public async Task<(ClusterMeta Meta, ImmutableArray<InstanceStatus> Instances)> DisplayAsync(string name, InstanceFilter filter, Reach reach, CancellationToken cancellationToken)
     {
+        var report = await DisplayAsync(name, filter, reach, new DisplayReading(reach.WaitTimeout, Process: false), cancellationToken).ConfigureAwait(false);
+        return (report.Meta, report.Instances);
+    }
+
+    /// <summary>
+    /// Reads every selected instance's state as <see cref="DisplayAsync(string, InstanceFilter, Reach, CancellationToken)"/>
+    /// does, each host's reading given <see cref="DisplayReading.StatusTimeout"/> per instance on it (a host slower than
+    /// that shows its instances as <c>Error</c>, the timeout named); with <see cref="DisplayReading.Process"/> also how
+    /// each process runs (seconds since it started, memory, the unit's limits), read on its host.
+    /// </summary>
+    /// <exception cref="ClusterException">The cluster does not exist, or nothing matches the filter.</exception>
+    public async Task<DisplayReport> DisplayAsync(string name, InstanceFilter filter, Reach reach, DisplayReading reading, CancellationToken cancellationToken)
+    {
         var meta = store.Load(name);
         var instances = PlanningRules.Select(meta, filter);
         var pins = new PinStore(meta.Tug.HostKeys);
         await using var sessions = await OpenAsync(name, meta, pins, reach, [.. instances.Select(i => i.ManageHost)], cancellationToken).ConfigureAwait(false);
-        var statuses = await ProbeAsync(meta, sessions, instances, reach, cancellationToken).ConfigureAwait(false);
+        var perHost = instances.GroupBy(i => i.ManageHost).Max(g => g.Count());
+        var statusReach = reach with { WaitTimeout = reading.StatusTimeout * perHost };
+        var statuses = await ProbeAsync(meta, sessions, instances, statusReach, cancellationToken).ConfigureAwait(false);
+        if (statuses.Any(s => s.Status == "Error" && s.Detail.Contains("did not finish within", StringComparison.Ordinal)))
+        {
+            statuses = [.. statuses.Select(s => s.Status == "Error" && s.Detail.Contains("did not finish within", StringComparison.Ordinal)
+                ? s with { Detail = $"no status within --status-timeout {reading.StatusTimeout.TotalSeconds:0} s per instance: {s.Detail}" }
+                : s)];
+        }
+
+        var processes = ImmutableDictionary<string, ProcLine>.Empty;
+        if (reading.Process)
+        {
+            var read = await sessions.ForEachAsync(instances.Select(i => i.ManageHost).Distinct(), reach.Concurrency, async (host, remote, ct) =>
+            {
+                var onHost = instances.Where(i => i.ManageHost == host).ToList();
+                var result = await remote.RunAsync(HostScripts.ProcessInfo(onHost), new RunOptions(Sudo: true, Timeout: reading.StatusTimeout * onHost.Count), ct).ConfigureAwait(false);
+                return HostReply.Parse(result.Stdout).OfType<ProcLine>().ToList();
+            }, (host, e) => [], cancellationToken).ConfigureAwait(false);
+            processes = read.SelectMany(r => r).GroupBy(p => p.Id).ToImmutableDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        }
+
         SavePins(name, meta, pins);
-        return (meta, statuses);
+        return new DisplayReport(meta, statuses, processes);
     }
 
     /// <summary>Checks every selected instance: process executable = deployed file = signed package, no deleted executable, unit and configs as Tug renders them.</summary>

@@ -30,6 +30,15 @@ public sealed record ProbeLine(string Id, string State, int Pid, bool Listening,
 /// <param name="Restarts">systemd's <c>NRestarts</c>: how often it restarted the unit since it was last started by hand.</param>
 public sealed record UnitLine(string Id, string State, int Pid, int Restarts) : HostLine;
 
+/// <summary><c>TUG|proc|&lt;id&gt;|&lt;pid&gt;|&lt;seconds&gt;|&lt;rss KiB&gt;|&lt;memory max&gt;|&lt;cpu quota&gt;</c>: how an instance's process runs (<see cref="HostScripts.ProcessInfo"/>).</summary>
+/// <param name="Id">The instance ID.</param>
+/// <param name="Pid">The unit's main PID; 0 when none.</param>
+/// <param name="Seconds">How long the process has run, by the host's clock; null without a process.</param>
+/// <param name="RssKib">Its resident memory in KiB; null without a process.</param>
+/// <param name="MemoryMax">The unit's <c>MemoryMax</c> (<c>infinity</c> when unlimited); null when unread.</param>
+/// <param name="CpuQuota">The unit's <c>CPUQuotaPerSecUSec</c> (<c>infinity</c> when unlimited); null when unread.</param>
+public sealed record ProcLine(string Id, int Pid, long? Seconds, long? RssKib, string? MemoryMax, string? CpuQuota) : HostLine;
+
 /// <summary><c>TUG|wait|&lt;id&gt;|ok</c> or <c>TUG|wait|&lt;id&gt;|fail|&lt;state&gt;</c>: whether an instance's port reached the awaited state in time.</summary>
 /// <param name="Id">The instance ID.</param>
 /// <param name="Ok">Whether the port listens (or stopped listening) in time.</param>
@@ -107,6 +116,7 @@ public static class HostReply
         ("probe", 10) => new ProbeLine(f[2], f[3], int.TryParse(f[4], NumberStyles.None, CultureInfo.InvariantCulture, out var pid) ? pid : 0, f[5] == "1",
             Dash(f[6]) is { } exe ? Decode(exe) : null, Dash(f[7]), Dash(f[8]), Dash(f[9]) is { } version ? Decode(version) : null),
         ("unit", 6) => new UnitLine(f[2], f[3], Int(f[4]), Int(f[5])),
+        ("proc", 8) => new ProcLine(f[2], Int(f[3]), Long(f[4]), Long(f[5]), Dash(f[6]), Dash(f[7])),
         ("wait", 4) when f[3] == "ok" => new WaitLine(f[2], true, string.Empty),
         ("wait", 5) when f[3] == "fail" => new WaitLine(f[2], false, f[4]),
         ("time", 4) when long.TryParse(f[3], NumberStyles.None, CultureInfo.InvariantCulture, out var ns) => new TimeLine(f[2], ns),

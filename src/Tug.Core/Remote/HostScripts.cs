@@ -241,6 +241,10 @@ public static class HostScripts
     public static string UnitState(InstanceSpec instance) =>
         ScriptRenderer.Render("unit-state.sh", new() { { "id", instance.Id }, { "unit", instance.UnitName } });
 
+    /// <summary>Reads how each instance's process runs (PID, seconds run, resident memory, the unit's limits); prints one <c>TUG|proc</c> line per instance.</summary>
+    public static string ProcessInfo(IReadOnlyList<InstanceSpec> instances) =>
+        string.Concat(instances.Select(i => ScriptRenderer.Render("process-info.sh", new() { { "id", i.Id }, { "unit", i.UnitName } })));
+
     /// <summary>
     /// Runs the component's cluster health check (<see cref="ComponentSpec.ClusterCheck"/>) once a second for up to
     /// <paramref name="within"/> until it passes; prints its output and exits 0, or prints it on stderr and exits 1.

@@ -101,4 +101,21 @@ public sealed class HostReplyTests
             new MtimeLine("/missing", null),
         ], lines);
     }
+
+    [Fact]
+    public void Should_Read_A_Process_Line_With_Dashes_For_What_Was_Not_Read()
+    {
+        // Given: what process-info.sh prints for a running and a stopped instance
+        var stdout = "TUG|proc|10.0.0.1:9100|4242|93784|20480|infinity|2s\nTUG|proc|10.0.0.1:9115|0|-|-|1073741824|-\nTUG|proc|short|1\n";
+
+        // When
+        var lines = HostReply.Parse(stdout);
+
+        // Then: the malformed line is no line
+        Assert.Equal<HostLine>(
+        [
+            new ProcLine("10.0.0.1:9100", 4242, 93784, 20480, "infinity", "2s"),
+            new ProcLine("10.0.0.1:9115", 0, null, null, "1073741824", null),
+        ], lines);
+    }
 }

@@ -48,7 +48,7 @@ public sealed class HostileFieldsTests
             // Then
             Assert.True(check.ExitCode is 0 or 1, check.Stderr);
             Assert.True(problems.Count == 0, string.Join('\n', problems));
-            Assert.Equal(29, scripts.Count);
+            Assert.Equal(30, scripts.Count);
         }
         finally
         {

@@ -90,6 +90,7 @@ internal static class ScriptCases
             ["membership-remove"] = HostScripts.Membership(members[2], add: false, hostile, EtcdPackage.Entry, members.Take(2)),
             ["unit-state"] = HostScripts.UnitState(NodeExporter),
             ["unit-state-hostile"] = HostScripts.UnitState(hostile),
+            ["process-info"] = HostScripts.ProcessInfo([NodeExporter, hostile]),
             ["file-read"] = HostScripts.FileRead([$"{etcd.DeployDir}/scripts/run_etcd.sh", $"{hostile.DeployDir}/conf/x|y\nz"]),
             ["restart-proof"] = HostScripts.RestartProof(hostile, [$"{hostile.DeployDir}/scripts/run_etcd.sh", $"/etc/systemd/system/{hostile.UnitName}"]),
             ["rewrite"] = HostScripts.Rewrite(Context(Prometheus, PrometheusPackage), [($"{Prometheus.DeployDir}/scripts/run_prometheus.sh", "#!/bin/bash\nexec it's\n"), ($"/etc/systemd/system/{Prometheus.UnitName}", "[Unit]\n"), ($"{Prometheus.DeployDir}/conf/gone.yml", null)], daemonReload: true, restart: true, Wait),

@@ -96,6 +96,17 @@ public sealed class ClusterOptions
         DefaultValueFactory = _ => 0,
     };
 
+    /// <summary>
+    /// TiUP's <c>--transfer-timeout</c> of upgrade and patch, accepted so TiUP's runbook lines run: TiUP waits that long
+    /// for PD and TiKV leaders to move off an instance before restarting it; no component Tug runs has such leaders, so
+    /// the value changes nothing here (the help says so).
+    /// </summary>
+    public static Option<int> TransferTimeout() => Ranged(new Option<int>(CliConstants.TransferTimeoutOption)
+    {
+        Description = "TiUP's timeout in seconds for moving PD and TiKV store leaders off an instance before its restart (default 600). Accepted for TiUP's command lines; no component Tug runs has such leaders, so it changes nothing.",
+        DefaultValueFactory = _ => 600,
+    }, 1, 86400);
+
     public static Option<bool> DryRun() => new(CliConstants.DryRunOption) { Description = "Print the plan, step by step per host (text, or JSON with --format json), and change nothing." };
 
     public static Option<bool> Force() => new(CliConstants.ForceOption) { Description = "Start even though an earlier operation on this cluster was interrupted (it is marked failed; `tug cluster replay` can still resume it)." };

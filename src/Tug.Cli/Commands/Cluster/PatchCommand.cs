@@ -32,6 +32,7 @@ public sealed class PatchCommand(PatchPlanner patches, ClusterInput input, PlanR
         {
             name, package, roles, nodes, batch, window, rollback, dryRun, force,
         };
+        command.Options.Add(ClusterOptions.TransferTimeout());
         command.SetAction((p, ct) => handler.RunAsync(
             new PatchArguments(options.Select(p, name, roles, nodes) with { Mutating = options.Mutating(p, dryRun, force) }, p.GetValue(package), p.GetValue(batch)!, p.GetValue(rollback)) { HealthWindow = p.GetValue(window) }, ct));
         return command;

@@ -28,6 +28,7 @@ public sealed class ReloadCommand(ReloadPlanner planner, PlanRunner runner, Rend
         {
             name, roles, nodes, skipRestart, window, dryRun, force,
         };
+        command.Options.Add(ClusterOptions.TransferTimeout());
         command.SetAction((p, ct) => handler.RunAsync(options.Select(p, name, roles, nodes) with { Mutating = options.Mutating(p, dryRun, force) }, p.GetValue(skipRestart), p.GetValue(window), ct));
         return command;
     }

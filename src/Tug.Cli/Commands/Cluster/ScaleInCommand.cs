@@ -22,6 +22,7 @@ public sealed class ScaleInCommand(TopologyPlanner topologies, PlanRunner runner
         {
             name, nodes, dryRun, force,
         };
+        command.Options.Add(ClusterOptions.TransferTimeout());
         command.SetAction((p, ct) => handler.RunAsync(options.Select(p, name, null, nodes) with { Mutating = options.Mutating(p, dryRun, force) }, ct));
         return command;
     }

@@ -33,6 +33,7 @@ public sealed class UpgradeCommand(UpgradePlanner upgrades, PlanRunner runner)
         {
             name, version, component, nodeExporter, blackbox, batch, window, dryRun, force,
         };
+        command.Options.Add(ClusterOptions.TransferTimeout());
         command.SetAction((p, ct) => handler.RunAsync(
             new UpgradeArguments(p.GetValue(name)!, p.GetValue(version), p.GetValue(component) ?? [], p.GetValue(nodeExporter), p.GetValue(blackbox), p.GetValue(batch)!, options.Mutating(p, dryRun, force), options.Globals(p)) { HealthWindow = p.GetValue(window) }, ct));
         return command;
