@@ -18,6 +18,7 @@ public static class ExecutionServices
         services.AddSingleton<StepHandler, InitHostStep>();
         services.AddSingleton<StepHandler, InstallStep>();
         services.AddSingleton<StepHandler, SaveMetaStep>();
+        services.AddSingleton<StepHandler, ClusterVersionStep>();
         services.AddSingleton<StepHandler, StageStep>();
         services.AddSingleton<StepHandler, SwitchStep>();
         services.AddSingleton<StepHandler, RestoreStep>();

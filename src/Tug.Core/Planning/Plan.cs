@@ -63,6 +63,7 @@ public enum StepKind
 
     /// <summary>Delete the contents of instances' data or log directories on one host (never the directories), as the deploy user; proven empty.</summary>
     Clean,
+
     /// <summary>Rename the cluster on the control machine: its directory (metadata, key, the operation's own journal and lock) moves to the new name in one rename(2).</summary>
     Rename,
     /// <summary>Make the cluster's next SSH key on the control machine (<c>ssh/id_rsa.new</c>), before any host is touched (rotatessh).</summary>
@@ -79,6 +80,9 @@ public enum StepKind
 
     /// <summary>Remove the old key from the control machine once no host accepts it (rotatessh).</summary>
     SshCleanup,
+
+    /// <summary>Record the cluster's new version (<c>tidb_version</c>) on the control machine once every switch of a cluster upgrade is done, as TiUP does; the subject is the version.</summary>
+    ClusterVersion,
 }
 
 /// <summary>Names of step kinds as journals, plans and JSON write them (<c>switch</c>, <c>member-join</c>).</summary>
@@ -110,6 +114,7 @@ public static class StepKinds
         [StepKind.SshSwitch] = "ssh-switch",
         [StepKind.SshRetire] = "ssh-retire",
         [StepKind.SshCleanup] = "ssh-cleanup",
+        [StepKind.ClusterVersion] = "cluster-version",
     }.ToImmutableDictionary();
 
     /// <summary>Every kind, in declaration order.</summary>

@@ -71,6 +71,13 @@ public sealed class UpgradePlanner(ClusterStore store, IPackageSource packages)
                 $"{instance.Role} {from} -> {to}", new SwitchInputs(instance.Id, package, PlanningRules.Record(package), from, request.HealthWindow)));
         }
 
+        if (request.ClusterVersion is { } clusterVersion && PlanningRules.NormalizeVersion(clusterVersion) is var version && version != meta.Version)
+        {
+            // As TiUP: the cluster's version moves once every switch is done (a failed upgrade leaves it where it was).
+            steps.Add(new Step(new StepKey(StepKind.ClusterVersion, version), string.Empty, "cluster", (moves.Count > 0 ? moves.Max(m => m.Wave) : 0) + 1, StepGate.None, StepLogin.Local,
+                $"cluster version {meta.Version} -> {version}", new NoInputs()));
+        }
+
         var unchanged = topology.Instances.Select(i => i.Role).Distinct()
             .Where(r => !moves.Any(m => m.Instance.Role == r))
             .Select(r => $"{r} stays at {meta.Tug.Versions.GetValueOrDefault(r) ?? "?"}{(targets.ContainsKey(r) ? " (already there)" : !ComponentSpecs.For(r).FollowsClusterVersion || PlanningRules.IndependentlyPinned(meta, r) ? " (pinned on its own)" : string.Empty)}");

@@ -263,3 +263,19 @@ public sealed class ForgetStep : StepHandler
     public override Task<StepResult?> ProbeAsync(StepContext context, Step step, CancellationToken cancellationToken) =>
         Task.FromResult(context.Store.Exists(context.Plan.Cluster) ? null : StepResult.Done("forgotten on this control machine"));
 }
+
+/// <summary>Records the cluster's version (the step's subject) in its metadata; done when the metadata already holds it.</summary>
+public sealed class ClusterVersionStep : StepHandler
+{
+    public override StepKind Kind => StepKind.ClusterVersion;
+
+    public override Task<StepResult> ActAsync(StepContext context, Step step, CancellationToken cancellationToken)
+    {
+        var from = context.Meta.Version;
+        context.State.Update(m => m with { Version = step.Key.Subject });
+        return Task.FromResult(StepResult.Done($"cluster version {from} -> {step.Key.Subject}"));
+    }
+
+    public override Task<StepResult?> ProbeAsync(StepContext context, Step step, CancellationToken cancellationToken) =>
+        Task.FromResult(context.State.Saved && context.Meta.Version == step.Key.Subject ? StepResult.Done($"cluster version {step.Key.Subject}") : null);
+}
