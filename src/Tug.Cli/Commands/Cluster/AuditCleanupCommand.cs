@@ -46,7 +46,7 @@ public sealed class AuditCleanupCommand(AuditLog audit, Renderer output, IOConte
             }
         }
 
-        if (!json && !args.Yes && planned.Removed > 0 && !Ask("Do you want to continue?"))
+        if (!json && !args.Yes && planned.Removed > 0 && !io.Ask("Do you want to continue?"))
         {
             output.Note("audit cleanup cancelled; nothing was changed");
             return ExitCodes.Failure;
@@ -78,19 +78,5 @@ public sealed class AuditCleanupCommand(AuditLog audit, Renderer output, IOConte
         }
 
         return ExitCodes.Success;
-    }
-
-    private bool Ask(string question)
-    {
-        io.Error.Write($"{question} [y/N] ");
-        var answer = io.In.ReadLine();
-        if (answer is null)
-        {
-            io.Error.WriteLine();
-            output.Note("no answer on standard input; pass -y to confirm non-interactively");
-            return false;
-        }
-
-        return answer.Trim().Equals("y", StringComparison.OrdinalIgnoreCase) || answer.Trim().Equals("yes", StringComparison.OrdinalIgnoreCase);
     }
 }

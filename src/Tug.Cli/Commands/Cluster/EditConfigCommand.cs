@@ -81,7 +81,7 @@ public sealed class EditConfigCommand(ConfigPlanner planner, PlanRunner runner, 
                     }
 
                     output.Error(e);
-                    if (!Ask("The edited topology cannot be saved. Edit it again?"))
+                    if (!io.Ask("The edited topology cannot be saved. Edit it again?", hintYes: false))
                     {
                         output.Note($"nothing was saved; the edited topology is kept in {path}");
                         return e.ExitCode;
@@ -164,18 +164,5 @@ public sealed class EditConfigCommand(ConfigPlanner planner, PlanRunner runner, 
                     "Set EDITOR to an editor installed here, or give the new topology with --topology-file.");
             }
         }
-    }
-
-    private bool Ask(string question)
-    {
-        io.Error.Write($"{question} [y/N] ");
-        var answer = io.In.ReadLine();
-        if (answer is null)
-        {
-            io.Error.WriteLine();
-            return false;
-        }
-
-        return answer.Trim().Equals("y", StringComparison.OrdinalIgnoreCase) || answer.Trim().Equals("yes", StringComparison.OrdinalIgnoreCase);
     }
 }

@@ -85,7 +85,7 @@ public sealed class MetaCommand(MetaBackup backups, ClusterStore store, Renderer
             output.Note($"left out: {skipped}");
         }
 
-        if (exists && !args.Yes && !Ask($"This operation will override topology file and other meta file of cluster {args.Name}. Are you sure to continue?"))
+        if (exists && !args.Yes && !io.Ask($"This operation will override topology file and other meta file of cluster {args.Name}. Are you sure to continue?"))
         {
             output.Note("restore cancelled; nothing was changed");
             return ExitCodes.Failure;
@@ -102,19 +102,5 @@ public sealed class MetaCommand(MetaBackup backups, ClusterStore store, Renderer
         }
 
         return ExitCodes.Success;
-    }
-
-    private bool Ask(string question)
-    {
-        io.Error.Write($"{question} [y/N] ");
-        var answer = io.In.ReadLine();
-        if (answer is null)
-        {
-            io.Error.WriteLine();
-            output.Note("no answer on standard input; pass -y to confirm non-interactively");
-            return false;
-        }
-
-        return answer.Trim().Equals("y", StringComparison.OrdinalIgnoreCase) || answer.Trim().Equals("yes", StringComparison.OrdinalIgnoreCase);
     }
 }

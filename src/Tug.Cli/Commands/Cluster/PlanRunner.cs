@@ -60,7 +60,7 @@ public sealed class PlanRunner(Renderer output, Executor executor, ProgressRende
             return ExitCodes.Success;
         }
 
-        if (!m.Yes && !Ask(question))
+        if (!m.Yes && !io.Ask(question))
         {
             output.Note($"{plan.Operation} cancelled; nothing was changed");
             return ExitCodes.Failure;
@@ -100,19 +100,5 @@ public sealed class PlanRunner(Renderer output, Executor executor, ProgressRende
         }
 
         return report.Ok ? ExitCodes.Success : ExitCodes.Failure;
-    }
-
-    private bool Ask(string question)
-    {
-        io.Error.Write($"{question} [y/N] ");
-        var answer = io.In.ReadLine();
-        if (answer is null)
-        {
-            io.Error.WriteLine();
-            output.Note("no answer on standard input; pass -y to confirm non-interactively");
-            return false;
-        }
-
-        return answer.Trim().Equals("y", StringComparison.OrdinalIgnoreCase) || answer.Trim().Equals("yes", StringComparison.OrdinalIgnoreCase);
     }
 }
