@@ -38,6 +38,16 @@ public sealed class RotateSshTests(TestbedFixture testbed, PackagesFixture packa
             var deploy = await tug.RunAsync("cluster", "deploy", Cluster, "v3.4.23", topology, "-u", "root", "-i", testbed.Inventory.Key, "-y");
             Assert.True(deploy.ExitCode == 0, deploy.ToString());
 
+            // Given: what each host's authorized_keys holds besides this cluster's key (other test classes' clusters
+            // deployed as tidb on these hosts before; their lines are someone else's, and must stay as they are)
+            var deployBlob = (await File.ReadAllTextAsync(keyFile + ".pub", cancel)).Split(' ')[1];
+            var prior = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var h in hosts)
+            {
+                var lines = (await ReadKeysAsync(h)).Split('\n').SkipLast(1).Where(l => !l.Contains(deployBlob, StringComparison.Ordinal));
+                prior[h.Name] = string.Concat(lines.Select(l => l + "\n"));
+            }
+
             // Given: someone else's key (with options) and a comment in h1's authorized_keys, and the deploy key kept aside
             var alice = dir.Combine("alice");
             Assert.Equal(0, (await Processes.RunAsync("ssh-keygen", ["-q", "-t", "ed25519", "-N", string.Empty, "-C", "alice@laptop", "-f", alice])).ExitCode);
@@ -52,7 +62,7 @@ public sealed class RotateSshTests(TestbedFixture testbed, PackagesFixture packa
 
             // Then
             Assert.True(rotate.ExitCode == 0, rotate.ToString());
-            Assert.Empty(await EndStateProblemsAsync(hosts, keyFile, unrelated, [deployKey], alice));
+            Assert.Empty(await EndStateProblemsAsync(hosts, prior, keyFile, unrelated, [deployKey], alice));
             Assert.Equal(["id_rsa", "id_rsa.pub"], Directory.GetFiles(Path.GetDirectoryName(keyFile)!).Select(Path.GetFileName).Order(StringComparer.Ordinal));
             var display = await tug.RunAsync("cluster", "display", Cluster);
             Assert.True(display.ExitCode == 0, display.ToString());
@@ -94,7 +104,7 @@ public sealed class RotateSshTests(TestbedFixture testbed, PackagesFixture packa
                         continue;
                     }
 
-                    failures.AddRange((await EndStateProblemsAsync(hosts, keyFile, unrelated, [deployKey, before], alice)).Select(p => $"{failpoint}: {p}"));
+                    failures.AddRange((await EndStateProblemsAsync(hosts, prior, keyFile, unrelated, [deployKey, before], alice)).Select(p => $"{failpoint}: {p}"));
                     var shown = await tug.RunAsync("cluster", "display", Cluster);
                     if (shown.ExitCode != 0)
                     {
@@ -127,7 +137,7 @@ public sealed class RotateSshTests(TestbedFixture testbed, PackagesFixture packa
             var finish = await tug.RunAsync("cluster", "replay", Cluster);
             Assert.True(finish.ExitCode == 0, finish.ToString());
             Assert.Equal(pending, await File.ReadAllTextAsync(keyFile + ".pub", cancel));
-            Assert.Empty(await EndStateProblemsAsync(hosts, keyFile, unrelated, [deployKey, oldKey], alice));
+            Assert.Empty(await EndStateProblemsAsync(hosts, prior, keyFile, unrelated, [deployKey, oldKey], alice));
         }
         finally
         {
@@ -139,19 +149,18 @@ public sealed class RotateSshTests(TestbedFixture testbed, PackagesFixture packa
     }
 
     /// <summary>
-    /// What is wrong with the hosts after a rotation: each authorized_keys (read as root) must be exactly the unrelated
-    /// lines (on the first host) and the cluster's current key; the current key logs in everywhere, every retired one
+    /// What is wrong with the hosts after a rotation: each authorized_keys (read as root) must be exactly the lines it
+    /// held besides the cluster's key, the unrelated lines (on the first host) and the cluster's current key; the current key logs in everywhere, every retired one
     /// is refused everywhere, and alice's key still logs in on the first host.
     /// </summary>
-    private async Task<List<string>> EndStateProblemsAsync(List<TestbedHost> hosts, string keyFile, string unrelated, IReadOnlyList<string> retired, string alice)
+    private async Task<List<string>> EndStateProblemsAsync(List<TestbedHost> hosts, Dictionary<string, string> prior, string keyFile, string unrelated, IReadOnlyList<string> retired, string alice)
     {
         var problems = new List<string>();
         var current = (await File.ReadAllTextAsync(keyFile + ".pub")).Trim();
         foreach (var h in hosts)
         {
-            var b64 = (await testbed.MustRunAsync(h.Name, "base64 -w0 /home/tidb/.ssh/authorized_keys")).Trim();
-            var content = Encoding.Latin1.GetString(Convert.FromBase64String(b64));
-            var expected = (h == hosts[0] ? unrelated : string.Empty) + current + "\n";
+            var content = await ReadKeysAsync(h);
+            var expected = prior[h.Name] + (h == hosts[0] ? unrelated : string.Empty) + current + "\n";
             if (content != expected)
             {
                 problems.Add($"{h.Name}: authorized_keys is\n{content}\nnot\n{expected}");
@@ -177,6 +186,13 @@ public sealed class RotateSshTests(TestbedFixture testbed, PackagesFixture packa
         }
 
         return problems;
+    }
+
+    /// <summary>The bytes of tidb's authorized_keys on <paramref name="host"/>, read as root.</summary>
+    private async Task<string> ReadKeysAsync(TestbedHost host)
+    {
+        var b64 = (await testbed.MustRunAsync(host.Name, "base64 -w0 /home/tidb/.ssh/authorized_keys")).Trim();
+        return Encoding.Latin1.GetString(Convert.FromBase64String(b64));
     }
 
     /// <summary>A real login as tidb with this key only (no agent, no other identity); null when it ran <c>true</c>, else what ssh said.</summary>
