@@ -127,5 +127,9 @@ public sealed class Program(IOContext io, Action<IServiceCollection>? overrides 
         services.AddSingleton<MetaCommand>();
         services.AddSingleton<AuditCleanupCommand>();
         services.AddSingleton<RotateSshCommand>();
+        services.AddSingleton<ClusterImporter>();
+        services.AddSingleton<ClusterExporter>();
+        services.AddSingleton<ImportCommand>();
+        services.AddSingleton<ExportCommand>();
     }
 }

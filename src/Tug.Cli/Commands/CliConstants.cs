@@ -34,6 +34,9 @@ public static class CliConstants
     public const string CleanVerb = "clean";
     public const string PruneVerb = "prune";
     public const string RenameVerb = "rename";
+    public const string ImportVerb = "import";
+    public const string ExportVerb = "export";
+    public const string ImportNameOption = "--name";
     public const string MetaVerb = "meta";
     public const string MetaBackupVerb = "backup";
     public const string MetaRestoreVerb = "restore";

@@ -208,6 +208,8 @@ public static class CommandTree
             MetaCommand.Create,
             RotateSshCommand.Create,
             TemplateCommand.Create,
+            ImportCommand.Create,
+            ExportCommand.Create,
         })
         {
             command.Subcommands.Add(RefusingBadNames(create(services, options)));

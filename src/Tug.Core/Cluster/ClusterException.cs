@@ -40,6 +40,9 @@ public sealed class ClusterException : TugException
     /// <summary>A cluster's meta.yaml that cannot be read, does not parse, or holds no instance: never read as an empty cluster.</summary>
     public const string MetaBroken = "E4020";
 
+    /// <summary>A cluster to import cannot be managed (a host unreachable, the key refused); nothing was written.</summary>
+    public const string ImportBlocked = "E4050";
+
     /// <summary>A state file of Tug's (a journal, a stored plan, lock.json, the audit head) that cannot be read or is corrupt.</summary>
     public const string StateBroken = "E4021";
 

@@ -154,6 +154,18 @@ public sealed class ClusterStore(string clustersDirectory, TimeProvider time)
         PrivateFiles.CreateDirectory(Directory(name));
     }
 
+    /// <summary>
+    /// A fresh directory inside <c>clusters/</c> (so a rename from it into place stays on one file system) whose name
+    /// is no cluster's (it starts with a dot, so <see cref="List"/> never shows it): <c>.PURPOSE-PID-RANDOM</c>, 0700.
+    /// </summary>
+    public string StagingDirectory(string purpose)
+    {
+        PrivateFiles.CreateDirectory(clustersDirectory);
+        var path = Path.Combine(clustersDirectory, $".{purpose}-{Environment.ProcessId}-{Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4))}");
+        PrivateFiles.CreateDirectory(path);
+        return path;
+    }
+
     /// <summary>Removes a cluster's state from the control machine.</summary>
     public void Delete(string name)
     {

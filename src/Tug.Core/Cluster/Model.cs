@@ -10,10 +10,14 @@ namespace Tug.Core.Cluster;
 /// <param name="Version">Resolved version, <c>v</c>-prefixed.</param>
 /// <param name="Platform"><c>os/arch</c>.</param>
 /// <param name="Path">Local tarball, verified against the signed manifest.</param>
-/// <param name="Entry">The executable inside the tarball (manifest <c>entry</c>).</param>
+/// <param name="Entry">Where the executable is installed, relative to <c>bin/</c>: the manifest <c>entry</c>, or TiUP's path when <see cref="Unpacked"/> is set.</param>
 /// <param name="TarballSha256">The tarball's sha256 from the signed manifest; re-checked on the host after transfer.</param>
 /// <param name="EntrySha256">The sha256 of the entry file inside that tarball: what the running process must be.</param>
-public sealed record ResolvedPackage(string Component, string Version, string Platform, string Path, string Entry, string TarballSha256, string EntrySha256);
+public sealed record ResolvedPackage(string Component, string Version, string Platform, string Path, string Entry, string TarballSha256, string EntrySha256)
+{
+    /// <summary>The executable inside the tarball (manifest <c>entry</c>) when the host installs it elsewhere (at <see cref="Entry"/>, TiUP's layout); empty when the tarball's layout is the installed one.</summary>
+    public string Unpacked { get; init; } = string.Empty;
+}
 
 /// <summary>Where packages come from: the verified mirror and its cache.</summary>
 public interface IPackageSource

@@ -10,7 +10,8 @@ namespace Tug.Core.Components;
 /// The run scripts, in the exact shape of TiUP's <c>embed/templates/scripts/run_*.sh.tpl</c> (as rendered, with
 /// Go template whitespace trimming applied), with one change: the executable is <c>bin/&lt;manifest entry&gt;</c>
 /// instead of a path hard-coded per component. The exporters therefore lose TiUP's fallback to a flat
-/// <c>bin/node_exporter</c>, which could start a stale binary left by an older package.
+/// <c>bin/node_exporter</c>, which could start a stale binary left by an older package, except in TiUP's layout
+/// (entry <c>node_exporter/node_exporter</c>, an imported cluster), where the script is TiUP's, fallback included.
 /// </summary>
 internal static class RunScripts
 {
@@ -480,6 +481,12 @@ internal static class RunScripts
         sb.Append($"exec > >(tee -i -a \"{c.Instance.LogDir}/{name}.log\")\n");
         sb.Append("exec 2>&1\n\n");
         sb.Append($"EXPORTER_BIN={c.Binary}\n");
+        if (c.Entry == $"{name}/{name}")
+        {
+            // TiUP's layout (an imported cluster): TiUP's script as it is, fallback to a flat bin/<name> included.
+            sb.Append($"if [ ! -f $EXPORTER_BIN ]; then\n  EXPORTER_BIN=bin/{name}\nfi\n");
+        }
+
         return sb;
     }
 

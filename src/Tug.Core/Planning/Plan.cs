@@ -177,11 +177,15 @@ public enum StepLogin
 /// <param name="Component">Package name in the mirror.</param>
 /// <param name="Version">Exact version (<c>v1.9.0</c>), or a patch's label.</param>
 /// <param name="Platform"><c>os/arch</c>.</param>
-/// <param name="Entry">The executable inside the package.</param>
+/// <param name="Entry">Where the executable is installed, relative to <c>bin/</c>: the package's entry, or TiUP's path when <see cref="Unpacked"/> is set.</param>
 /// <param name="TarballSha256">The tarball's sha256 (signed manifest); for a patch, the executable's.</param>
 /// <param name="EntrySha256">The entry's sha256: what the running process must be.</param>
 /// <param name="Patch">Whether this is a hot-fix executable kept with the operation, not a mirror package.</param>
-public sealed record PackageRef(string Component, string Version, string Platform, string Entry, string TarballSha256, string EntrySha256, bool Patch = false);
+public sealed record PackageRef(string Component, string Version, string Platform, string Entry, string TarballSha256, string EntrySha256, bool Patch = false)
+{
+    /// <summary>The executable inside the tarball (manifest <c>entry</c>) when it is installed at <see cref="Entry"/> instead (a cluster in TiUP's layout); empty otherwise.</summary>
+    public string Unpacked { get; init; } = string.Empty;
+}
 
 /// <summary>What a step's action needs besides its key and host.</summary>
 [JsonPolymorphic(TypeDiscriminatorPropertyName = "type")]

@@ -34,7 +34,7 @@ public sealed class TopologyPlanner(ClusterStore store, IPackageSource packages,
         var pins = new PinStore([]);
         var topology = await ProbePlatformsAsync(TopologyLoader.Load(request.TopologyFile), topology => topology.ManageHosts, request.User, request.Credential, pins, reach, cancellationToken).ConfigureAwait(false);
         await preflight.RefuseConflictsAsync(request.Name, topology.Instances, [], topology.Global.User, request.User, request.Credential, pins, reach, cancellationToken).ConfigureAwait(false);
-        var resolved = await ResolveAsync(topology.Instances, i => PlanningRules.RequestedVersion(topology, i.Role, version), cancellationToken).ConfigureAwait(false);
+        var resolved = await ResolveAsync(topology.Instances, i => PlanningRules.RequestedVersion(topology, i.Role, version), PackageLayouts.Tug, cancellationToken).ConfigureAwait(false);
         var meta = new ClusterMeta
         {
             User = topology.Global.User,
@@ -85,7 +85,7 @@ public sealed class TopologyPlanner(ClusterStore store, IPackageSource packages,
 
         await preflight.RefuseConflictsAsync(request.Name, added, meta.Topology.Instances, meta.User, request.User, request.Credential, pins, reach, cancellationToken).ConfigureAwait(false);
 
-        var resolved = await ResolveAsync(added, i => meta.Tug.Versions.GetValueOrDefault(i.Role) ?? PlanningRules.RequestedVersion(merged, i.Role, meta.Version), cancellationToken).ConfigureAwait(false);
+        var resolved = await ResolveAsync(added, i => meta.Tug.Versions.GetValueOrDefault(i.Role) ?? PlanningRules.RequestedVersion(merged, i.Role, meta.Version), meta.Tug.Layout, cancellationToken).ConfigureAwait(false);
         var next = meta with
         {
             Topology = merged,
@@ -247,7 +247,7 @@ public sealed class TopologyPlanner(ClusterStore store, IPackageSource packages,
         new(new StepKey(StepKind.Refresh, i.Id), i.ManageHost, i.Role, wave, ComponentSpecs.For(i).OnConfigChange == ConfigChange.Restart ? StepGate.Healthy : StepGate.None, StepLogin.Deploy,
             ComponentSpecs.For(i).OnConfigChange == ConfigChange.Restart ? "files follow the topology; restart" : "files follow the topology", new InstanceInputs(i.Id));
 
-    private async Task<Dictionary<string, PackageRef>> ResolveAsync(IEnumerable<InstanceSpec> instances, Func<InstanceSpec, string?> version, CancellationToken cancellationToken)
+    private async Task<Dictionary<string, PackageRef>> ResolveAsync(IEnumerable<InstanceSpec> instances, Func<InstanceSpec, string?> version, string layout, CancellationToken cancellationToken)
     {
         var byKey = new Dictionary<(string, string?, string), PackageRef>();
         var result = new Dictionary<string, PackageRef>(StringComparer.Ordinal);
@@ -264,7 +264,7 @@ public sealed class TopologyPlanner(ClusterStore store, IPackageSource packages,
                 package = byKey[key] = PlanningRules.Ref(await packages.GetAsync(key.Item1, key.Item2, key.Item3, cancellationToken).ConfigureAwait(false));
             }
 
-            result[instance.Id] = package;
+            result[instance.Id] = PackageLayouts.Install(package, layout, instance);
         }
 
         return result;

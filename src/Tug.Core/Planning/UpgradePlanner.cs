@@ -53,7 +53,7 @@ public sealed class UpgradePlanner(ClusterStore store, IPackageSource packages)
             }
         }
 
-        PackageRef PackageOf(InstanceSpec i, string to) => resolved[(i.Component, to, PlanningRules.Platform(i))];
+        PackageRef PackageOf(InstanceSpec i, string to) => PackageLayouts.Install(resolved[(i.Component, to, PlanningRules.Platform(i))], meta.Tug.Layout, i);
         var steps = ImmutableArray.CreateBuilder<Step>();
         foreach (var host in moves.GroupBy(m => m.Instance.ManageHost))
         {

@@ -98,15 +98,22 @@ public static class HostScripts
         {
             var instance = context.Instance;
             var bin = $"{instance.DeployDir}/bin";
+            var unpackTo = package.Unpacked.Length > 0 ? $"{bin}/.tug-unpack" : bin;
             s.Append(ScriptRenderer.Render("install-instance.sh", new()
             {
                 { "dirs", new[] { instance.DeployDir, bin, $"{instance.DeployDir}/conf", $"{instance.DeployDir}/scripts" }.Concat(instance.DataDirs).Append(instance.LogDir).Where(d => d.Length > 0).Distinct() },
                 { "owner", context.DeployUser },
                 { "tarball", PackageUploadPath(package) },
                 { "bin", bin },
+                { "unpack_to", unpackTo },
                 { "entry", $"{bin}/{package.Entry}" },
                 { "entry_name", package.Entry },
             }));
+            if (package.Unpacked.Length > 0)
+            {
+                s.Append(Relayout(unpackTo, package, context.DeployUser, into: bin));
+            }
+
             s.Append(EntryCheck(package, $"{bin}/{package.Entry}"));
             s.Append(Files(context));
         }
@@ -124,9 +131,18 @@ public static class HostScripts
             return UploadCheck(i.Package)
                 + PackageCheck(i.Package)
                 + ScriptRenderer.Render("stage.sh", new() { { "stage", stage }, { "tarball", PackageUploadPath(i.Package) }, { "owner", user } })
+                + (i.Package.Unpacked.Length > 0 ? Relayout(stage, i.Package, user, into: string.Empty) : string.Empty)
                 + EntryCheck(i.Package, $"{stage}/{i.Package.Entry}")
                 + Own(user, stage);
         }));
+
+    /// <summary>
+    /// Moves a package unpacked in <paramref name="directory"/> from its own layout into TiUP's (its executable from
+    /// <see cref="ResolvedPackage.Unpacked"/> to <see cref="ResolvedPackage.Entry"/>), as <paramref name="owner"/>;
+    /// then, unless <paramref name="into"/> is empty, into that directory (42); prints nothing.
+    /// </summary>
+    private static string Relayout(string directory, ResolvedPackage package, string owner, string into) =>
+        ScriptRenderer.Render("relayout.sh", new() { { "dir", directory }, { "unpacked", package.Unpacked }, { "entry", package.Entry }, { "owner", owner }, { "into", into } });
 
     /// <summary>Checks that what <see cref="Stage"/> staged is still the signed package's (43); prints nothing.</summary>
     public static string StageCheck(IReadOnlyList<(InstanceSpec Instance, ResolvedPackage Package)> instances) =>

@@ -45,8 +45,14 @@ public sealed record TugState
     /// <summary>Verified deployment facts by instance ID (<c>host:port</c>).</summary>
     public ImmutableSortedDictionary<string, DeployedInstance> Instances { get; init; } = ImmutableSortedDictionary<string, DeployedInstance>.Empty;
 
+    /// <summary>
+    /// Where executables go on the hosts: empty for packages as they unpack (a cluster Tug deployed), <c>tiup</c> for
+    /// TiUP's paths (a cluster imported from TiUP; see <see cref="Planning.PackageLayouts"/>).
+    /// </summary>
+    public string Layout { get; init; } = string.Empty;
+
     /// <summary>Whether nothing is recorded (the section is then not written).</summary>
-    public bool IsEmpty => Versions.IsEmpty && HostKeys.IsEmpty && Instances.IsEmpty;
+    public bool IsEmpty => Versions.IsEmpty && HostKeys.IsEmpty && Instances.IsEmpty && Layout.Length == 0;
 }
 
 /// <summary>What runs on an instance, as last verified: package version, manifest entry, sha256 of the entry file, patched or not.</summary>
@@ -54,6 +60,15 @@ public sealed record DeployedInstance(string Version, string Entry, string Sha25
 {
     /// <summary>What ran before a patch, for <c>tug cluster patch --rollback</c>; null when the instance is not patched.</summary>
     public DeployedInstance? Previous { get; init; }
+
+    /// <summary>
+    /// Whether the build is one no signed package holds (<c>unknown</c>: found running when the cluster was imported,
+    /// its sha256 matching no package of its version in the mirror); empty for a package's build.
+    /// </summary>
+    public string Build { get; init; } = string.Empty;
+
+    /// <summary>The value of <see cref="Build"/> for a build no signed package matched.</summary>
+    public const string UnknownBuild = "unknown";
 
     /// <summary>A label for this build: the version, with the patch's hash when patched (<c>v1.9.0-patch.0123abcd4567</c>).</summary>
     public string Label => Patched ? $"{Version}-patch.{Sha256[..Math.Min(12, Sha256.Length)]}" : Version;
@@ -110,6 +125,7 @@ public static class ClusterMetaSerializer
             Topology = TopologyBuilder.FromNode(topologyNode, fileName, strict: false, validate: false),
             Tug = new TugState
             {
+                Layout = tug.Text("layout"),
                 Versions = Texts(tug.Map("versions")),
                 HostKeys = Texts(tug.Map("host_keys")),
                 Instances = tug.Map("instances")
@@ -134,6 +150,12 @@ public static class ClusterMetaSerializer
                 "Write the deploy user the cluster was deployed with (letters, digits, '_' and '-', starting with a letter or '_')."));
         }
 
+        if (!Planning.PackageLayouts.IsKnown(meta.Tug.Layout))
+        {
+            errors.Add(new(TopologyErrors.BadShape, bound.At("tug"), $"tug.layout \"{meta.Tug.Layout}\" is not a layout this version of Tug knows (\"tiup\", or none)",
+                "Write the layout the cluster was imported with, or upgrade Tug."));
+        }
+
         var versions = meta.Tug.Versions.Select(v => ($"tug.versions.{v.Key}", v.Value, bound.At("tug"))).Prepend(("tidb_version", meta.Version, bound.At("tidb_version")));
         foreach (var (key, version, at) in versions)
         {
@@ -152,7 +174,7 @@ public static class ClusterMetaSerializer
 
     private static readonly StructSchema TugSchema = new("tug",
     [
-        new("versions", FieldKind.TextMap), new("host_keys", FieldKind.TextMap), new("instances", FieldKind.Map),
+        new("versions", FieldKind.TextMap), new("host_keys", FieldKind.TextMap), new("instances", FieldKind.Map), new("layout", FieldKind.Text),
     ]);
 
     private static readonly StructSchema MetaSchema = new("meta",
@@ -167,12 +189,18 @@ public static class ClusterMetaSerializer
     private static DeployedInstance Deployed(ConfigMap m) =>
         new(m.GetString("version") ?? string.Empty, m.GetString("entry") ?? string.Empty, m.GetString("sha256") ?? string.Empty, m.GetBool("patched"))
         {
+            Build = m.GetString("build") ?? string.Empty,
             Previous = m.GetMap("previous") is { Count: > 0 } previous ? Deployed(previous) : null,
         };
 
     private static ConfigMap Deployed(DeployedInstance d)
     {
         var entries = new List<KeyValuePair<string, object?>> { new("version", d.Version), new("entry", d.Entry), new("sha256", d.Sha256), new("patched", d.Patched) };
+        if (d.Build.Length > 0)
+        {
+            entries.Add(new("build", d.Build));
+        }
+
         if (d.Previous is { } previous)
         {
             entries.Add(new("previous", Deployed(previous)));
@@ -184,6 +212,11 @@ public static class ClusterMetaSerializer
     private static ConfigMap Tug(TugState tug)
     {
         var entries = new List<KeyValuePair<string, object?>>();
+        if (tug.Layout.Length > 0)
+        {
+            entries.Add(new("layout", tug.Layout));
+        }
+
         if (!tug.Versions.IsEmpty)
         {
             entries.Add(new("versions", new ConfigMap(tug.Versions.Select(v => new KeyValuePair<string, object?>(v.Key, v.Value)))));

@@ -72,6 +72,11 @@ public sealed class DisplayCommand(ClusterInspector inspector, ClusterStore stor
         var specs = meta.Topology.Instances.ToDictionary(i => i.Id);
         var osArch = specs.ToDictionary(i => i.Key, i => $"{i.Value.Os}/{i.Value.Arch}");
         bool Patched(string id) => meta.Tug.Instances.GetValueOrDefault(id)?.Patched == true;
+        bool Unknown(string id) => meta.Tug.Instances.GetValueOrDefault(id)?.Build == Tug.Core.Topology.DeployedInstance.UnknownBuild;
+        var mixed = meta.Topology.Instances.GroupBy(i => i.Role)
+            .Where(g => !meta.Tug.Versions.ContainsKey(g.Key))
+            .Select(g => (Role: g.Key, Versions: g.Select(i => meta.Tug.Instances.GetValueOrDefault(i.Id)?.Label).OfType<string>().Distinct().Order(StringComparer.Ordinal).ToList()))
+            .Where(g => g.Versions.Count > 1).ToList();
         string? Deployed(string id) => meta.Tug.Instances.GetValueOrDefault(id)?.Label;
         ProcLine? Proc(string id) => report.Processes.GetValueOrDefault(id);
         var manageHost = flags.ManageHost || instances.Any(i => specs[i.Id].ManageHost != i.Host);
@@ -79,11 +84,11 @@ public sealed class DisplayCommand(ClusterInspector inspector, ClusterStore stor
         {
             output.Json(new
             {
-                ClusterMeta = new { ClusterType = "tidb", ClusterName = args.Name, ClusterVersion = meta.Version, DeployUser = meta.User, SshType = meta.Topology.Global.SshType, Versions = meta.Tug.Versions },
+                ClusterMeta = new { ClusterType = "tidb", ClusterName = args.Name, ClusterVersion = meta.Version, DeployUser = meta.User, SshType = meta.Topology.Global.SshType, Versions = meta.Tug.Versions, Layout = meta.Tug.Layout.Length > 0 ? meta.Tug.Layout : "tug", Mixed = mixed.ToDictionary(m => m.Role, m => m.Versions) },
                 Instances = instances.Select(i => new
                 {
                     i.Id, i.Role, i.Host, ManageHost = specs[i.Id].ManageHost, i.Ports, OsArch = osArch.GetValueOrDefault(i.Id), i.Status,
-                    i.Version, DeployedVersion = Deployed(i.Id), Patched = Patched(i.Id), i.Verified,
+                    i.Version, DeployedVersion = Deployed(i.Id), Patched = Patched(i.Id), Build = Unknown(i.Id) ? Tug.Core.Topology.DeployedInstance.UnknownBuild : "signed", i.Verified,
                     Since = Proc(i.Id) is { } since ? Since(since.Seconds) : null, UptimeSeconds = Proc(i.Id)?.Seconds,
                     Memory = Proc(i.Id) is { } memory ? Memory(memory.RssKib) : null, MemoryBytes = Proc(i.Id)?.RssKib * 1024,
                     MemoryLimit = Proc(i.Id) is { } limit ? Limit(limit.MemoryMax) : null, CpuQuota = Proc(i.Id) is { } quota ? Quota(quota.CpuQuota) : null,
@@ -98,6 +103,11 @@ public sealed class DisplayCommand(ClusterInspector inspector, ClusterStore stor
             output.Line($"Cluster name:    {args.Name}");
             output.Line($"Cluster version: {meta.Version}");
             output.Line($"Deploy user:     {meta.User}");
+            if (meta.Tug.Layout == Tug.Core.Planning.PackageLayouts.TiUP)
+            {
+                output.Line("Layout:          TiUP's (imported; executables at TiUP's paths)");
+            }
+
             var columns = new List<string> { "ID", "Role", "Host" };
             columns.AddRange(manageHost ? ["Manage Host"] : []);
             columns.AddRange(["Ports", "OS/Arch", "Status"]);
@@ -118,7 +128,7 @@ public sealed class DisplayCommand(ClusterInspector inspector, ClusterStore stor
                 row.AddRange(flags.Process ? [Memory(proc?.RssKib), Limit(proc?.MemoryMax), Quota(proc?.CpuQuota)] : []);
                 row.AddRange(flags.Uptime ? [Since(proc?.Seconds)] : []);
                 row.AddRange(flags.Numa ? [Dash(spec.NumaNode), Dash(spec.NumaCores)] : []);
-                row.Add((i.Version ?? "-") + (Patched(i.Id) ? " (patched)" : string.Empty));
+                row.Add((i.Version ?? "-") + (Patched(i.Id) ? " (patched)" : string.Empty) + (Unknown(i.Id) ? " (unknown build)" : string.Empty));
                 row.AddRange(flags.Versions ? [Deployed(i.Id) ?? "-"] : []);
                 row.AddRange([i.Verified ? "yes" : "NO", Markup.Escape(i.DataDir.Length == 0 ? "-" : i.DataDir), Markup.Escape(i.DeployDir)]);
                 table.AddRow([.. row.Select((cell, n) => n < 3 || columns[n] is "Version" or "Verified" or "Data Dir" or "Deploy Dir" ? cell : Markup.Escape(cell))]);
@@ -128,6 +138,11 @@ public sealed class DisplayCommand(ClusterInspector inspector, ClusterStore stor
             foreach (var i in instances.Where(i => !i.Verified))
             {
                 output.Warning($"{i.Id} ({i.Role}) is not verified: {i.Detail}");
+            }
+
+            foreach (var (role, versions) in mixed)
+            {
+                output.Warning($"{role} runs mixed versions ({string.Join(", ", versions)}) and is not pinned; a command that names a version (upgrade, scale-out with a pin) settles it");
             }
 
             output.Line($"Total nodes: {instances.Length}");

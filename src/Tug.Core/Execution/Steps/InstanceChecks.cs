@@ -223,12 +223,12 @@ public sealed class InstanceChecks(HttpClient http, TimeProvider time, IPackageS
                 "The mirror changed after the plan was made; run the command again to plan with the mirror as it is.");
         }
 
-        return resolved;
+        return package.Unpacked.Length > 0 ? resolved with { Entry = package.Entry, Unpacked = package.Unpacked } : resolved;
     }
 
     /// <summary>The package as the scripts take it, without a local file (for rollbacks and probes).</summary>
     public static ResolvedPackage Unfetched(PackageRef package) =>
-        new(package.Component, package.Version, package.Platform, string.Empty, package.Entry, package.TarballSha256, package.EntrySha256);
+        new(package.Component, package.Version, package.Platform, string.Empty, package.Entry, package.TarballSha256, package.EntrySha256) { Unpacked = package.Unpacked };
 
     private static string Sha(string content) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(content)));
 }
