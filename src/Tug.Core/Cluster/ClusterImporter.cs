@@ -247,7 +247,14 @@ public sealed partial class ClusterImporter(ClusterStore store, IPackageSource p
                     }
                 }
 
-                var record = new DeployedInstance(version ?? "unknown", entry, running, false) { Build = build == "known" ? string.Empty : DeployedInstance.UnknownBuild };
+                // TiUP marks an instance it patched (`patched: true`); its build is then a hot fix, shown as patched.
+                var patched = instance.Extras.GetBool("patched");
+                if (patched)
+                {
+                    notes.Add("TiUP's meta.yaml marks it patched");
+                }
+
+                var record = new DeployedInstance(version ?? "unknown", entry, running, patched) { Build = build == "known" ? string.Empty : DeployedInstance.UnknownBuild };
                 found.Add((instance, line, version, build, record, notes));
             }
 
