@@ -55,6 +55,7 @@ public sealed class ImportTests(TestbedFixture testbed, PackagesFixture packages
             var import = await tug.RunAsync("cluster", "import", tiup.ClusterDir, "--format", "json");
 
             // Then: nothing on the hosts changed, by hash, unit and PID
+            await File.WriteAllTextAsync(Path.Combine(AppContext.BaseDirectory, "import-report.json"), import.Stdout, cancel);
             Assert.True(import.ExitCode == 0, import.ToString());
             var afterImport = await deployment.SnapshotAsync(tiup, cancel);
             Assert.True(before.Same(afterImport), "import changed the hosts:\n" + string.Join("\n", before.Differences(afterImport)));
@@ -145,7 +146,8 @@ public sealed class ImportTests(TestbedFixture testbed, PackagesFixture packages
             Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(tug.Home, "clusters", Cluster, "ssh", "id_rsa"), cancel), await File.ReadAllBytesAsync(dir.Combine("back-to-tiup/ssh/id_rsa"), cancel));
 
             // And importing the export gives the same topology, versions and pins
-            var again = await tug.RunAsync("cluster", "import", dir.Combine("back-to-tiup"), "--name", "roundtrip", "--format", "json");
+            var again = await tug.RunAsync("cluster", "import", dir.Combine("back-to-tiup"), "--name", "roundtrip");
+            await File.WriteAllTextAsync(Path.Combine(AppContext.BaseDirectory, "import-roundtrip.txt"), again.ToString(), cancel);
             Assert.True(again.ExitCode == 0, again.ToString());
             var first = await tug.SucceedAsync("cluster", "display", Cluster, "--format", "json");
             var second = await tug.SucceedAsync("cluster", "display", "roundtrip", "--format", "json");
