@@ -27,7 +27,7 @@ public sealed record ImportSource(string Source, string Name, ClusterMeta Meta, 
 /// <param name="Build"><c>known</c> (a signed package of that version holds this executable), <c>unknown</c> (none does), or <c>-</c> (nothing running to match).</param>
 /// <param name="Executable">The running executable's path, or empty.</param>
 /// <param name="Sha256">Its sha256, or empty.</param>
-/// <param name="Notes">What differs from what TiUP renders, what is missing, why a build is unknown.</param>
+/// <param name="Notes">Files that differ from what Tug renders (TiUP's shapes), what is missing, why a build is unknown.</param>
 public sealed record ImportedInstance(string Id, string Role, string Host, string Status, string? Version, string Build, string Executable, string Sha256, ImmutableArray<string> Notes);
 
 /// <summary>What <see cref="ClusterImporter.ImportAsync"/> did.</summary>
@@ -267,12 +267,12 @@ public sealed partial class ClusterImporter(ClusterStore store, IPackageSource p
                 },
             };
 
-            // Files as TiUP renders them (Tug renders TiUP's shapes), compared by hash; differences are shown, never changed.
+            // Files as Tug renders them (TiUP's shapes: run scripts, units, configs), compared by hash; differences are shown, never changed.
             var drift = await sessions.ForEachAsync(instances.Select(i => i.ManageHost), reach.Concurrency, async (host, remote, ct) =>
             {
                 var onHost = instances.Where(i => i.ManageHost == host && ComponentSpecs.For(i).CanRender).ToList();
                 return (await InstanceChecks.FileDriftAsync(remote, source.Name, baseline, onHost, reach, ct).ConfigureAwait(false))
-                    .SelectMany(g => g.Select(p => (Id: g.Key, Problem: p.Replace("differs from what Tug renders", "differs from what TiUP renders", StringComparison.Ordinal)))).ToList();
+                    .SelectMany(g => g.Select(p => (Id: g.Key, Problem: p.Replace("differs from what Tug renders", "differs from what Tug renders (its next reload, upgrade or scale-out of the instance rewrites it)", StringComparison.Ordinal)))).ToList();
             }, (host, e) => [], cancellationToken).ConfigureAwait(false);
             foreach (var (instanceId, problem) in drift.SelectMany(d => d))
             {
