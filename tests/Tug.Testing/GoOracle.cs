@@ -19,10 +19,16 @@ public static class GoOracle
     public static async Task<(int ExitCode, string Output)> RunAsync(string arguments) =>
         await Processes.RunAsync(await PathAsync(), arguments);
 
-    private static async Task<string> BuildAsync()
+    private static Task<string> BuildAsync() => BuildGoAsync("tiupgo", "the compatibility oracle", "golang-go");
+
+    /// <summary>
+    /// Builds the Go program in <c>tests/compat/PROJECT</c> with Debian's toolchain, offline (<c>GOPROXY=off</c>), to a
+    /// file of this test process; a missing toolchain or a failed build fails the test naming <paramref name="packages"/>.
+    /// </summary>
+    internal static async Task<string> BuildGoAsync(string project, string what, string packages)
     {
-        var source = Path.Combine(Repo.Root, "tests", "compat", "tiupgo");
-        var output = Path.Combine(Path.GetTempPath(), $"tug-tiupgo-{Environment.ProcessId}");
+        var source = Path.Combine(Repo.Root, "tests", "compat", project);
+        var output = Path.Combine(Path.GetTempPath(), $"tug-{project}-{Environment.ProcessId}");
         try
         {
             var (exit, log) = await Processes.RunAsync("go", $"build -o {output} .", source, new Dictionary<string, string>
@@ -31,11 +37,11 @@ public static class GoOracle
                 ["GOPROXY"] = "off",
                 ["GOCACHE"] = Path.Combine(Path.GetTempPath(), "tug-gocache"),
             });
-            Assert.True(exit == 0, $"building the Go oracle failed:\n{log}");
+            Assert.True(exit == 0, $"building {what} ({project}) failed; it needs Debian's {packages}:\n{log}");
         }
         catch (Win32Exception e)
         {
-            Assert.Fail($"The Go toolchain is needed for the compatibility oracle ({e.Message}); install Debian's golang-go (`.ci/run` does).");
+            Assert.Fail($"The Go toolchain is needed for {what} ({e.Message}); install Debian's {packages} (`./test` does).");
         }
 
         return output;

@@ -1,6 +1,5 @@
 // Copyright (c) Tug contributors. Licensed under the Apache License, Version 2.0.
 
-using System.ComponentModel;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 
@@ -53,25 +52,5 @@ public static class TiupRender
         }
     }
 
-    private static async Task<string> BuildAsync()
-    {
-        var source = Path.Combine(Repo.Root, "tests", "compat", "tiuprender");
-        var output = Path.Combine(Path.GetTempPath(), $"tug-tiuprender-{Environment.ProcessId}");
-        try
-        {
-            var (exit, log) = await Processes.RunAsync("go", $"build -o {output} .", source, new Dictionary<string, string>
-            {
-                ["GOFLAGS"] = "-mod=mod",
-                ["GOPROXY"] = "off",
-                ["GOCACHE"] = Path.Combine(Path.GetTempPath(), "tug-gocache"),
-            });
-            Assert.True(exit == 0, $"building tiuprender failed (it needs Debian's golang-go and golang-gopkg-yaml.v3-dev):\n{log}");
-        }
-        catch (Win32Exception e)
-        {
-            Assert.Fail($"The Go toolchain is needed to render TiUP's templates ({e.Message}); install Debian's golang-go and golang-gopkg-yaml.v3-dev.");
-        }
-
-        return output;
-    }
+    private static Task<string> BuildAsync() => GoOracle.BuildGoAsync("tiuprender", "TiUP's template renderer", "golang-go and golang-gopkg-yaml.v3-dev");
 }

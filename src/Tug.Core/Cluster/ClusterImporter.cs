@@ -285,7 +285,7 @@ public sealed partial class ClusterImporter(ClusterStore store, IPackageSource p
             var mixed = versions.Where(g => g.Select(f => f.Version).OfType<string>().Distinct().Count() > 1)
                 .ToImmutableSortedDictionary(g => g.Key, g => g.Select(f => f.Version).OfType<string>().Distinct().Order(StringComparer.Ordinal).ToImmutableArray(), StringComparer.Ordinal);
             var report = found.Select(f => new ImportedInstance(f.Instance.Id, f.Instance.Role, f.Instance.Host,
-                f.Line is null ? (sessions.Failures.ContainsKey(f.Instance.ManageHost) ? "Unreachable" : "Error") : StatusOf(f.Line),
+                f.Line is null ? (sessions.Failures.ContainsKey(f.Instance.ManageHost) ? "Unreachable" : "Error") : InstanceChecks.StatusOf(f.Line),
                 f.Version, f.Build, (f.Line?.Executable ?? string.Empty).Trim(), f.Line?.ExecutableSha256 is { Length: > 1 } sha ? sha : string.Empty, [.. f.Notes])).ToImmutableArray();
             if (!blocking.IsEmpty)
             {
@@ -318,15 +318,6 @@ public sealed partial class ClusterImporter(ClusterStore store, IPackageSource p
             }
         }
     }
-
-    private static string StatusOf(ProbeLine line) => line.State switch
-    {
-        "active" when line.Listening => "Up",
-        "active" => "Starting",
-        "failed" => "Failed",
-        "activating" => "Restarting",
-        _ => "Down",
-    };
 
     /// <summary>Every regular file under a TiUP cluster directory, relative to it; symbolic links and special files are refused, lock files left out.</summary>
     private static ImmutableSortedDictionary<string, byte[]> ReadDirectory(string directory)

@@ -49,14 +49,7 @@ public sealed class InstanceChecks(HttpClient http, TimeProvider time, IPackageS
         var (exe, exeHash, fileHash) = ((line.Executable ?? string.Empty).Trim(), line.ExecutableSha256 ?? "-", line.FileSha256 ?? "-");
         var version = line.VersionOutput is { } output ? ComponentSpecs.For(instance).VersionProbe?.Extract(output) : null;
         var expected = meta.Tug.Instances.GetValueOrDefault(instance.Id)?.Sha256;
-        var status = line.State switch
-        {
-            "active" when line.Listening => "Up",
-            "active" => "Starting",
-            "failed" => "Failed",
-            "activating" => "Restarting",
-            _ => "Down",
-        };
+        var status = StatusOf(line);
         var problems = new List<string>();
         if (exeHash == "-")
         {
@@ -83,6 +76,16 @@ public sealed class InstanceChecks(HttpClient http, TimeProvider time, IPackageS
         var verified = problems.Count == 0 && expected is not null;
         return Status(instance, status, version, verified, verified ? $"{exe} sha256 {Short(exeHash)}" : string.Join("; ", problems.DefaultIfEmpty("no recorded package hash")));
     }
+
+    /// <summary>The status display shows for a probe line: Up (active and listening), Starting, Failed, Restarting or Down.</summary>
+    public static string StatusOf(ProbeLine line) => line.State switch
+    {
+        "active" when line.Listening => "Up",
+        "active" => "Starting",
+        "failed" => "Failed",
+        "activating" => "Restarting",
+        _ => "Down",
+    };
 
     /// <summary>What the probe says of an instance with no process.</summary>
     public const string NoProcess = "no running process";
