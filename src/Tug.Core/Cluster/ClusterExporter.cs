@@ -36,19 +36,19 @@ public sealed class ClusterExporter(ClusterStore store)
                 "Give a new directory (TiUP's place for it is $TIUP_HOME/storage/cluster/clusters/NAME on the TiUP control machine).");
         }
 
-        var (topology, versions) = WithPins(meta);
+        var (topology, versions, unplaced) = WithPins(meta);
         var warnings = new List<string>();
         if (meta.Tug.Layout != PackageLayouts.TiUP)
         {
             warnings.Add("the cluster was deployed by Tug: its executables are at the packages' own paths (bin/<package entry>), not at the paths TiUP's run scripts execute; TiUP's start, stop and display work, but a TiUP reload or upgrade rewrites the run scripts for TiUP's paths and needs packages in TiUP's layout");
         }
 
-        foreach (var role in topology.Servers.Select(i => i.Role).Distinct().Where(r => r == Roles.Etcd))
+        if (topology.Servers.Any(i => i.Role == Roles.Etcd))
         {
-            warnings.Add($"{role}_servers is Tug's own section: TiUP does not read it, so TiUP will not see or manage those instances");
+            warnings.Add($"{Roles.Etcd}_servers is Tug's own section: TiUP does not read it, so TiUP will not see or manage those instances");
         }
 
-        foreach (var role in meta.Tug.Versions.Keys.Where(r => !IsWritten(r, versions)))
+        foreach (var role in unplaced)
         {
             warnings.Add($"the pin of {role} ({meta.Tug.Versions[role]}) has no place in TiUP's meta.yaml; TiUP deploys {role} at the cluster version (tidb_version {meta.Version})");
         }
@@ -89,9 +89,10 @@ public sealed class ClusterExporter(ClusterStore store)
         return new ExportResult(target, [.. files], versions, [.. warnings]);
     }
 
-    /// <summary>The topology with Tug's pins where TiUP keeps versions, and those versions by TiUP's key.</summary>
-    public static (Topology.Topology Topology, ImmutableSortedDictionary<string, string> Versions) WithPins(ClusterMeta meta)
+    /// <summary>The topology with Tug's pins where TiUP keeps versions, those versions by TiUP's key, and the roles whose pin has no such place.</summary>
+    public static (Topology.Topology Topology, ImmutableSortedDictionary<string, string> Versions, ImmutableArray<string> Unplaced) WithPins(ClusterMeta meta)
     {
+        var unplaced = ImmutableArray.CreateBuilder<string>();
         var topology = meta.Topology;
         var written = ImmutableSortedDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
         var componentVersions = topology.ComponentVersions;
@@ -114,18 +115,15 @@ public sealed class ClusterExporter(ClusterStore store)
                         componentVersions = componentVersions.SetItem(key, version);
                         written[$"component_versions.{key}"] = version;
                     }
+                    else
+                    {
+                        unplaced.Add(role);
+                    }
 
                     break;
             }
         }
 
-        return (topology with { ComponentVersions = componentVersions, Monitored = monitored }, written.ToImmutable());
+        return (topology with { ComponentVersions = componentVersions, Monitored = monitored }, written.ToImmutable(), unplaced.ToImmutable());
     }
-
-    private static bool IsWritten(string role, ImmutableSortedDictionary<string, string> versions) => role switch
-    {
-        Roles.NodeExporter => versions.ContainsKey("monitored.node_exporter_version"),
-        Roles.BlackboxExporter => versions.ContainsKey("monitored.blackbox_exporter_version"),
-        _ => RoleDefinition.All.FirstOrDefault(r => r.Role == role)?.VersionKey is { } key && versions.ContainsKey($"component_versions.{key}"),
-    };
 }

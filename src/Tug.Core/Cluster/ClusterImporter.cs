@@ -294,8 +294,6 @@ public sealed partial class ClusterImporter(ClusterStore store, IPackageSource p
 
             stagedStore.Save(source.Name, baseline with { Tug = baseline.Tug with { Versions = pinned } });
             Posix.SyncDirectory(stagedStore.Directory(source.Name));
-            store.CreateDirectories(source.Name);
-            System.IO.Directory.Delete(store.Directory(source.Name));
             try
             {
                 Posix.RenameNoReplace(stagedStore.Directory(source.Name), store.Directory(source.Name));

@@ -173,13 +173,14 @@ public sealed class TiUPLayoutTests : IDisposable
         };
 
         // When
-        var (topology, versions) = ClusterExporter.WithPins(meta);
+        var (topology, versions, unplaced) = ClusterExporter.WithPins(meta);
         var yaml = ClusterMetaSerializer.Serialize(meta with { Topology = topology, Tug = TugState.Empty });
 
         // Then
         Assert.Equal("v1.9.0", topology.Monitored.NodeExporterVersion);
         Assert.Equal("v0.21.0", topology.ComponentVersions["alertmanager"]);
         Assert.Equal(["component_versions.alertmanager", "monitored.node_exporter_version"], versions.Keys);
+        Assert.Empty(unplaced);
         Assert.Contains("node_exporter_version: v1.9.0", yaml, StringComparison.Ordinal);
         Assert.DoesNotContain("tug:", yaml, StringComparison.Ordinal);
     }
