@@ -26,7 +26,10 @@ public sealed class MirrorPackageSource(MirrorClient client) : IPackageSource
             throw new ClusterException(ClusterException.PackageMissing, e.Message, e.Hint, e);
         }
 
-        return new ResolvedPackage(component, package.Version, platform, package.Path, package.Item.Entry, package.Item.Sha256 ?? string.Empty, EntryHash(package.Path, package.Item.Entry));
+        return new ResolvedPackage(component, package.Version, platform, package.Path, package.Item.Entry, package.Item.Sha256 ?? string.Empty, EntryHash(package.Path, package.Item.Entry))
+        {
+            MirrorPath = package.Item.Url.TrimStart('/'),
+        };
     }
 
     private static string EntryHash(string tarball, string entry)

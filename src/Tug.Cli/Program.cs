@@ -88,6 +88,7 @@ public sealed class Program(IOContext io, Action<IServiceCollection>? overrides 
         services.AddSingleton<MirrorCommands>();
         services.AddSingleton(sp => new ClusterStore(Path.Combine(sp.GetRequiredService<TugHome>().Directory, "clusters"), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<IPackageSource, MirrorPackageSource>();
+        services.AddSingleton<Tug.Core.Execution.IPackageServer, PackageServerAdapter>();
         services.AddSingleton<Tug.Core.Inspection.ClusterInspector>();
         services.AddTugExecution();
         services.AddSingleton<ProgressRenderer>();

@@ -1,5 +1,6 @@
 // Copyright (c) Tug contributors. Licensed under the Apache License, Version 2.0.
 
+using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Renci.SshNet;
@@ -132,10 +133,47 @@ internal sealed class SshNetHost(RemoteEndpoint endpoint, SshClient client, stri
         await command.OutputStream.CopyToAsync(destination, cancellationToken).ConfigureAwait(false);
     }
 
+    public Task<IAsyncDisposable?> ForwardAsync(int remotePort, int localPort, CancellationToken cancellationToken)
+    {
+        var port = new ForwardedPortRemote(IPAddress.Loopback, (uint)remotePort, IPAddress.Loopback, (uint)localPort);
+        try
+        {
+            client.AddForwardedPort(port);
+            port.Start();
+        }
+        catch (Exception e) when (e is SshException or InvalidOperationException or ObjectDisposedException)
+        {
+            RemoveQuietly(port);
+            throw new RemoteException(RemoteException.TransferFailed, endpoint.Key, $"{endpoint.Key} refused to forward its port {remotePort} to this machine: {e.Message}",
+                "The port may be taken on the host, or its sshd forbids forwarding (AllowTcpForwarding); use --delivery upload.", e);
+        }
+
+        return Task.FromResult<IAsyncDisposable?>(new Forward(() => RemoveQuietly(port)));
+    }
+
     public ValueTask DisposeAsync()
     {
         client.Dispose();
         return ValueTask.CompletedTask;
+    }
+
+    private void RemoveQuietly(ForwardedPortRemote port)
+    {
+        try
+        {
+            if (port.IsStarted)
+            {
+                port.Stop();
+            }
+
+            client.RemoveForwardedPort(port);
+        }
+        catch (Exception e) when (e is SshException or InvalidOperationException or ObjectDisposedException)
+        {
+            // The connection is gone; so is the forwarding.
+        }
+
+        port.Dispose();
     }
 
     private async Task<CommandResult> ExecuteAsync(string commandText, byte[]? input, Stream? inputStream, TimeSpan timeout, CancellationToken cancellationToken)
@@ -171,5 +209,15 @@ internal sealed class SshNetHost(RemoteEndpoint endpoint, SshClient client, stri
             throw new RemoteException(RemoteException.Unreachable, endpoint.Key, $"The connection to {endpoint.Key} broke: {e.Message}",
                 "Check that the host is still up and reachable.", e);
         }
+    }
+}
+
+/// <summary>A forwarded port, stopped when disposed.</summary>
+internal sealed class Forward(Action stop) : IAsyncDisposable
+{
+    public ValueTask DisposeAsync()
+    {
+        stop();
+        return ValueTask.CompletedTask;
     }
 }

@@ -48,6 +48,10 @@ public static class CliConstants
     public const string YesOption = "--yes";
     public const string YesAlias = "-y";
     public const string SshOption = "--ssh";
+
+    public const string DeliveryOption = "--delivery";
+
+    public const string HostMirrorOption = "--host-mirror";
     public const string SshTimeoutOption = "--ssh-timeout";
     public const string WaitTimeoutOption = "--wait-timeout";
     public const string ConcurrencyOption = "--concurrency";

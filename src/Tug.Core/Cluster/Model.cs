@@ -17,6 +17,9 @@ public sealed record ResolvedPackage(string Component, string Version, string Pl
 {
     /// <summary>The executable inside the tarball (manifest <c>entry</c>) when the host installs it elsewhere (at <see cref="Entry"/>, TiUP's layout); empty when the tarball's layout is the installed one.</summary>
     public string Unpacked { get; init; } = string.Empty;
+
+    /// <summary>The tarball's path inside the mirror (the manifest's <c>url</c>, without its leading slash), which hosts fetch from an HTTP mirror; empty for a package no mirror holds (a patch).</summary>
+    public string MirrorPath { get; init; } = string.Empty;
 }
 
 /// <summary>Where packages come from: the verified mirror and its cache.</summary>

@@ -22,6 +22,9 @@ public sealed record ExecutionOptions(Reach Reach, ImmutableArray<string> Comman
 
     /// <summary>The preparing login's user, overriding the plan's on a replay.</summary>
     public string? PreparingUser { get; init; }
+
+    /// <summary>How packages reach the hosts (<c>--delivery</c>, <c>--host-mirror</c>).</summary>
+    public DeliveryOptions Delivery { get; init; } = DeliveryOptions.Default;
 }
 
 /// <summary>
@@ -30,7 +33,7 @@ public sealed record ExecutionOptions(Reach Reach, ImmutableArray<string> Comman
 /// order on a host), gates each step and rolls it back when the gate fails, stops at a failed wave, records start and
 /// end in the audit chain, and resumes a stored plan by probing every step an earlier run recorded before acting again.
 /// </summary>
-public sealed class Executor(ClusterStore store, AuditLog audit, IEnumerable<StepHandler> handlers, TimeProvider time, Failpoints failpoints)
+public sealed class Executor(ClusterStore store, AuditLog audit, IEnumerable<StepHandler> handlers, TimeProvider time, Failpoints failpoints, IPackageServer? packageServer = null)
 {
     private readonly ImmutableDictionary<StepKind, StepHandler> _handlers = handlers.ToImmutableDictionary(h => h.Kind);
 
@@ -281,7 +284,8 @@ public sealed class Executor(ClusterStore store, AuditLog audit, IEnumerable<Ste
         var timings = new ConcurrentQueue<PhaseTiming>();
         await using var sessions = new SessionPool(options.Reach, pins, progress, meta.User, new KeyFileCredential(store.KeyFile(home)),
             options.PreparingUser ?? plan.PreparingUser, options.PreparingCredential, host => SshPort(host, state.Meta, planned));
-        var context = new StepContext(plan, planned, id, operationDirectory, state, options.Reach, store, progress, sessions.GetAsync, pins);
+        await using var delivery = new PackageDelivery(options.Delivery, packageServer, options.Reach);
+        var context = new StepContext(plan, planned, id, operationDirectory, state, options.Reach, store, progress, sessions.GetAsync, pins) { Delivery = delivery };
         var outcomes = new ConcurrentDictionary<StepKey, InstanceOutcome>();
 
         // Connect to every host the plan will act on, in parallel, as the login of its first step to run.

@@ -100,6 +100,9 @@ public sealed class StepContext
     /// <summary>Where remarks go.</summary>
     public IProgress<ProgressEvent>? Progress { get; }
 
+    /// <summary>How packages reach the hosts in this operation.</summary>
+    public PackageDelivery Delivery { get; init; } = null!;
+
     /// <summary>The metadata the plan works toward (deploy, scale), or null when it only updates records.</summary>
     public ClusterMeta? PlannedMeta { get; }
 

@@ -380,6 +380,22 @@ public static class HostScripts
     /// <summary>Hashes files on the host; prints one <c>TUG|file</c> line per path (an empty hash when it cannot be read).</summary>
     public static string FileHashes(IEnumerable<string> paths) => ScriptRenderer.Render("file-hashes.sh", new() { { "paths", paths } });
 
+    /// <summary>
+    /// Fetches a package over HTTP to <see cref="PackageUploadPath"/> as the deploy user, kept only when its sha256 is
+    /// the signed manifest's (exit 41 otherwise, 46 when the address cannot be reached, 47 when the server lacks the
+    /// file). An empty <paramref name="baseUrl"/> fetches from <paramref name="port"/> on the address the SSH
+    /// connection comes from (the control machine's package server).
+    /// </summary>
+    public static string Fetch(ResolvedPackage package, string baseUrl, int port) => ScriptRenderer.Render("fetch.sh", new()
+    {
+        { "base", baseUrl },
+        { "port", port },
+        { "name", package.MirrorPath },
+        { "path", PackageUploadPath(package) },
+        { "sha256", package.TarballSha256 },
+        { "package", $"{package.Component} {package.Version} ({package.Platform})" },
+    });
+
     /// <summary>Where a package's tarball is uploaded on a host before <see cref="Install"/> or <see cref="Stage"/>.</summary>
     public static string PackageUploadPath(ResolvedPackage package) => $"/tmp/tug-pkg-{package.TarballSha256[..16]}.tar.gz";
 

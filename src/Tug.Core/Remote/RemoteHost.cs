@@ -66,6 +66,14 @@ public interface IRemoteHost : IAsyncDisposable
     /// <exception cref="RemoteException">The transfer failed.</exception>
     Task UploadAsync(Stream content, string remotePath, string mode, bool sudo, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Forwards connections to <paramref name="remotePort"/> on the host's loopback over this connection to
+    /// <paramref name="localPort"/> on this machine's loopback (<c>ssh -R</c>), until the returned handle is
+    /// disposed or the connection closes. Null when the transport cannot forward.
+    /// </summary>
+    /// <exception cref="RemoteException">The host refused the forwarding (the port is taken, or sshd forbids it).</exception>
+    Task<IAsyncDisposable?> ForwardAsync(int remotePort, int localPort, CancellationToken cancellationToken) => Task.FromResult<IAsyncDisposable?>(null);
+
     /// <summary>Copies a remote file into <paramref name="destination"/>.</summary>
     /// <exception cref="RemoteException">The file cannot be read or the transfer failed.</exception>
     Task DownloadAsync(string remotePath, Stream destination, bool sudo, CancellationToken cancellationToken);

@@ -2,6 +2,7 @@
 
 using System.CommandLine;
 using Tug.Core.Cluster;
+using Tug.Core.Execution;
 using Tug.Ssh;
 
 namespace Tug.Cli.Commands.Cluster;
@@ -14,6 +15,12 @@ public sealed record ClusterGlobals(string Ssh, int SshTimeout, int WaitTimeout,
         TimeSpan.FromSeconds(SshTimeout),
         TimeSpan.FromSeconds(WaitTimeout),
         Math.Max(1, Concurrency));
+
+    /// <summary>How packages reach the hosts (<c>--delivery</c>).</summary>
+    public DeliveryMode Delivery { get; init; } = DeliveryMode.Auto;
+
+    /// <summary>The HTTP address of the mirror's files as the hosts see it (<c>--host-mirror</c>), or null.</summary>
+    public string? HostMirror { get; init; }
 }
 
 /// <summary>What every mutating verb takes: <c>-y</c>, <c>--dry-run</c>, <c>--force</c>.</summary>
@@ -68,6 +75,15 @@ public sealed class ClusterOptions
 
     public Option<string> Format { get; } = CommandTree.FormatOption(recursive: true);
 
+    public Option<string> Delivery { get; } = new Option<string>(CliConstants.DeliveryOption)
+    {
+        Description = "How packages reach the hosts: auto (pull over HTTP; where a host cannot reach the address, through a port forwarded over its SSH connection; else upload), pull, forward or upload. Every host checks the sha256 against the signed manifest before it keeps a byte.",
+        DefaultValueFactory = _ => "auto",
+        Recursive = true,
+    }.AcceptOnlyFromAmong("auto", "pull", "forward", "upload");
+
+    public Option<string?> HostMirror { get; } = HostMirrorOption();
+
     /// <summary>Adds the global flags to the <c>cluster</c> command, in the order help lists them.</summary>
     public void AddTo(Command cluster)
     {
@@ -77,9 +93,33 @@ public sealed class ClusterOptions
         cluster.Options.Add(WaitTimeout);
         cluster.Options.Add(Concurrency);
         cluster.Options.Add(Format);
+        cluster.Options.Add(Delivery);
+        cluster.Options.Add(HostMirror);
     }
 
-    public ClusterGlobals Globals(ParseResult p) => new(p.GetValue(Ssh)!, p.GetValue(SshTimeout), p.GetValue(WaitTimeout), p.GetValue(Concurrency), p.GetValue(Format)!);
+    public ClusterGlobals Globals(ParseResult p) => new(p.GetValue(Ssh)!, p.GetValue(SshTimeout), p.GetValue(WaitTimeout), p.GetValue(Concurrency), p.GetValue(Format)!)
+    {
+        Delivery = Enum.Parse<DeliveryMode>(p.GetValue(Delivery)!, ignoreCase: true),
+        HostMirror = p.GetValue(HostMirror)?.TrimEnd('/'),
+    };
+
+    private static Option<string?> HostMirrorOption()
+    {
+        var option = new Option<string?>(CliConstants.HostMirrorOption)
+        {
+            Description = "The HTTP address (http:// or https://) of a static copy of the mirror's files as the hosts reach it (any web server or CDN); hosts pull packages from it. Default: the current mirror when it is an HTTP one the hosts can reach, else a package server this command runs on this machine.",
+            Recursive = true,
+        };
+        option.Validators.Add(result =>
+        {
+            if (result.Tokens.Count > 0 && result.Tokens[^1].Value is var value
+                && (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || uri.UserInfo.Length > 0 || uri.Query.Length > 0 || uri.Fragment.Length > 0))
+            {
+                result.AddError($"{CliConstants.HostMirrorOption} '{value}' is not an http:// or https:// address (no user, query or fragment), for example http://10.0.0.5:8080/mirror.");
+            }
+        });
+        return option;
+    }
 
     public MutatingArguments Mutating(ParseResult p, Option<bool> dryRun, Option<bool>? force) => new(p.GetValue(Yes), p.GetValue(dryRun), force is not null && p.GetValue(force));
 

@@ -14,7 +14,7 @@ namespace Tug.Cli.Commands.Cluster;
 public sealed record CommandLineArgs(ImmutableArray<string> Args);
 
 /// <summary>Mutating verbs: a planner makes the plan, this shows it, the executor runs it (lock, journal, audit live there), this reports.</summary>
-public sealed class PlanRunner(Renderer output, Executor executor, ProgressRenderer progress, IOContext io, CommandLineArgs commandLine)
+public sealed class PlanRunner(Renderer output, Executor executor, ProgressRenderer progress, IOContext io, CommandLineArgs commandLine, Tug.Mirror.MirrorClient mirrors)
 {
     /// <summary>
     /// Shows a plan (stdout for <c>--dry-run</c>, stderr otherwise so stdout carries only the report), stops there on
@@ -35,6 +35,11 @@ public sealed class PlanRunner(Renderer output, Executor executor, ProgressRende
                     output.Line(line);
                 }
 
+                if (Delivers(plan))
+                {
+                    output.Line(Delivery(globals).Describe());
+                }
+
                 output.Line("dry run: nothing was changed");
             }
 
@@ -52,6 +57,11 @@ public sealed class PlanRunner(Renderer output, Executor executor, ProgressRende
             {
                 output.Note(line);
             }
+
+            if (Delivers(plan))
+            {
+                output.Note(Delivery(globals).Describe());
+            }
         }
 
         if (plan.IsEmpty)
@@ -66,7 +76,7 @@ public sealed class PlanRunner(Renderer output, Executor executor, ProgressRende
             return ExitCodes.Failure;
         }
 
-        var options = new ExecutionOptions(globals.Reach(), commandLine.Args, m.Force) { PreparingCredential = preparing };
+        var options = new ExecutionOptions(globals.Reach(), commandLine.Args, m.Force) { PreparingCredential = preparing, Delivery = Delivery(globals) };
         OperationReport report;
         using (var sink = progress.For(globals.Format))
         {
@@ -75,6 +85,35 @@ public sealed class PlanRunner(Renderer output, Executor executor, ProgressRende
 
         return Report(report, globals.Format);
     }
+
+    /// <summary>
+    /// How this command delivers packages: <c>--delivery</c>, from <c>--host-mirror</c>, else from the current mirror when
+    /// it is an HTTP one not on this machine's loopback (which a host would take for its own), else from the package
+    /// server the operation starts.
+    /// </summary>
+    public DeliveryOptions Delivery(ClusterGlobals globals)
+    {
+        var mirror = globals.HostMirror;
+        if (mirror is null)
+        {
+            try
+            {
+                var current = mirrors.CurrentAddress();
+                if (Uri.TryCreate(current, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && !uri.IsLoopback)
+                {
+                    mirror = current.TrimEnd('/');
+                }
+            }
+            catch (Tug.Mirror.MirrorException)
+            {
+                // No mirror set: packages then come from the cache, served by this machine.
+            }
+        }
+
+        return new DeliveryOptions(globals.Delivery, mirror);
+    }
+
+    private static bool Delivers(Plan plan) => plan.Steps.Any(s => s.Key.Kind is StepKind.Install or StepKind.Stage);
 
     /// <summary>Prints what an operation did on each host (a table, or JSON) and returns its exit code.</summary>
     public int Report(OperationReport report, string format)

@@ -55,6 +55,7 @@ public sealed class ReplayCommand(Executor executor, ProgressRenderer progress, 
         var options = new ExecutionOptions(args.Globals.Reach(), commandLine.Args)
         {
             PreparingUser = args.User,
+            Delivery = runner.Delivery(args.Globals),
             PreparingCredential = args.User is null && args.Identity is null && !args.Password ? null : input.ReadCredential(args.Password, args.Identity),
         };
         OperationReport report;

@@ -37,8 +37,8 @@ public sealed class StageStep(InstanceChecks checks) : StepHandler
         {
             foreach (var package in staged.Select(s => s.Item2).DistinctBy(p => p.TarballSha256))
             {
-                context.Note(step.Host, null, "stage", Path.GetFileName(package.Path));
-                await UploadAsync(remote, package.Path, HostScripts.PackageUploadPath(package), "0644", cancellationToken).ConfigureAwait(false);
+                var how = await context.Delivery.DeliverAsync(remote, package, cancellationToken).ConfigureAwait(false);
+                context.Note(step.Host, null, "stage", $"{Path.GetFileName(package.Path)}: {how}");
             }
 
             script = HostScripts.Stage(context.Meta.User, staged);

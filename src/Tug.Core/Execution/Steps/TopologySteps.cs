@@ -75,12 +75,8 @@ public sealed class InstallStep(InstanceChecks checks) : StepHandler
 
         foreach (var package in install.Select(i => i.Item2).DistinctBy(p => p.TarballSha256))
         {
-            context.Note(step.Host, null, "transfer", Path.GetFileName(package.Path));
-            var stream = File.OpenRead(package.Path);
-            await using (stream.ConfigureAwait(false))
-            {
-                await remote.UploadAsync(stream, HostScripts.PackageUploadPath(package), "0644", sudo: false, cancellationToken).ConfigureAwait(false);
-            }
+            var how = await context.Delivery.DeliverAsync(remote, package, cancellationToken).ConfigureAwait(false);
+            context.Note(step.Host, null, "transfer", $"{Path.GetFileName(package.Path)}: {how}");
         }
 
         var result = await remote.RunAsync(HostScripts.Install(install), new RunOptions(Sudo: true, Timeout: context.Reach.WaitTimeout), cancellationToken).ConfigureAwait(false);
