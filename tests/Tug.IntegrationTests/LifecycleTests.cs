@@ -119,7 +119,9 @@ public sealed class LifecycleTests(TestbedFixture testbed, PackagesFixture packa
             Assert.Equal("active", (await OnHostAsync(h3.Name, "systemctl is-active etcd-2379")).Trim());
 
             const string ctl = "ETCDCTL_API=3 /tidb-deploy/etcd-2379/bin/etcd-v3.4.23-linux-amd64/etcdctl --endpoints=http://127.0.0.1:2379";
-            await OnHostAsync(h1.Name, $"{ctl} member remove $({ctl} member list | grep -F 'http://{h3.Address}:2380' | cut -d, -f1)");
+            // etcd refuses a member change with "unhealthy cluster" until every member has been connected for a few
+            // seconds (seen on CI right after the start above): retry for at most 30 s, as Tug's own membership script does
+            await OnHostAsync(h1.Name, $"id=$({ctl} member list | grep -F 'http://{h3.Address}:2380' | cut -d, -f1); for i in $(seq 30); do out=$({ctl} member remove $id 2>&1) && break; case $out in *'unhealthy cluster'*) sleep 1 ;; *) echo \"$out\" >&2; exit 1 ;; esac; done; {ctl} member list | grep -qF 'http://{h3.Address}:2380' && {{ echo \"$out\" >&2; exit 1; }}; true");
             var prune = await tug.RunAsync("cluster", "prune", Name, "-y");
             Assert.True(prune.ExitCode == 0, prune.ToString());
             Assert.Equal("gone", (await OnHostAsync(h3.Name, "if [ -e /etc/systemd/system/etcd-2379.service ] || [ -e /tidb-deploy/etcd-2379 ] || [ -e /tidb-data/etcd-2379 ] || [ -e /etc/systemd/system/node_exporter-9100.service ]; then echo there; else echo gone; fi")).Trim());

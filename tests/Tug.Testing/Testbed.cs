@@ -11,6 +11,9 @@ public sealed record TestbedHost(string Name, string Address, int Port, string U
 /// <summary>The hosts of the testbed and how to reach them.</summary>
 public sealed record TestbedInventory(ImmutableArray<TestbedHost> Hosts, string Key, string SshConfig)
 {
+    /// <summary>This machine's address on the hosts' bridge: the address the hosts reach the control machine at.</summary>
+    public string Gateway { get; init; } = string.Empty;
+
     public TestbedHost this[string name] => Hosts.Single(h => h.Name == name);
 
     /// <summary>Reads the inventory file written by <c>testbed up</c>.</summary>
@@ -25,7 +28,10 @@ public sealed record TestbedInventory(ImmutableArray<TestbedHost> Hosts, string 
             h.GetProperty("user").GetString()!,
             h.GetProperty("key").GetString()!,
             h.GetProperty("hostKeyFingerprint").GetString()!)).ToImmutableArray();
-        return new TestbedInventory(hosts, root.GetProperty("key").GetString()!, root.GetProperty("sshConfig").GetString()!);
+        return new TestbedInventory(hosts, root.GetProperty("key").GetString()!, root.GetProperty("sshConfig").GetString()!)
+        {
+            Gateway = root.TryGetProperty("gateway", out var gateway) ? gateway.GetString() ?? string.Empty : string.Empty,
+        };
     }
 }
 
