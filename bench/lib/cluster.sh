@@ -61,7 +61,7 @@ bench_cluster_up() {
   python3 "$root/bench/upgrade/bench.py" files "$inventory" "$hosts" "$work"
   local t0=$EPOCHREALTIME
   tug cluster deploy "$cluster" v0.25.0 "$work/topology.yaml" -u root -i "$root/testbed/.state/id_ed25519" -y -c 32 >"$work/deploy.out" 2>"$work/deploy.err" \
-    || { tail -20 "$work/deploy.out" "$work/deploy.err" >&2; die "deploy failed"; }
+    || { tail -n 20 "$work/deploy.out" "$work/deploy.err" >&2; die "deploy failed"; }
   echo "deployed in $(python3 -c "print(round($EPOCHREALTIME - $t0, 1))") s: $(tail -1 "$work/deploy.out")" >&2
   key="$TUG_HOME/clusters/$cluster/ssh/id_rsa"
   [[ -f $key ]] || die "no cluster key at $key"

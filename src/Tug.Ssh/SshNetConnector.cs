@@ -25,13 +25,7 @@ public sealed class SshNetConnector : IRemoteConnector
             _ => throw new ArgumentException($"unsupported credential {credential.GetType().Name}", nameof(credential)),
         };
         var info = new ConnectionInfo(endpoint.Host, endpoint.Port, endpoint.User, auth) { Timeout = connectTimeout };
-        if (System.Environment.GetEnvironmentVariable("TUG_EXPERIMENT_KEX") is { Length: > 0 } first)
-        {
-            var kex = info.KeyExchangeAlgorithms;
-            var chosen = kex[first];
-            kex.Remove(first);
-            kex.Insert(0, first, chosen);
-        }
+        PreferFastKeyExchange(info);
         var client = new SshClient(info) { KeepAliveInterval = TimeSpan.FromSeconds(15) };
         string? presented = null;
         var pinned = pins.Get(endpoint.Key);
@@ -82,6 +76,41 @@ public sealed class SshNetConnector : IRemoteConnector
         }
 
         return new SshNetHost(endpoint, client, presented!);
+    }
+
+    /// <summary>
+    /// SSH.NET blocks a thread-pool thread for the whole handshake (key exchange and login wait on handles), so
+    /// connecting to every host at once needs as many threads as hosts; the pool's default (one a core, then about
+    /// one more every half second) would leave most handshakes queued past their timeout.
+    /// </summary>
+    public SshNetConnector()
+    {
+        ThreadPool.GetMinThreads(out var workers, out var completion);
+        if (workers < MinThreads)
+        {
+            ThreadPool.SetMinThreads(MinThreads, completion);
+        }
+    }
+
+    private const int MinThreads = 256;
+
+    /// <summary>
+    /// Key exchange: ML-KEM hybrid first where the server has it (OpenSSH 9.9 and later; cheap), then
+    /// curve25519-sha256, then the rest in SSH.NET's order. SSH.NET lists sntrup761x25519 second; it computes it in
+    /// managed code (BouncyCastle): measured on the 2-core machine, `exec` on 32 hosts took 2.12 s with sntrup761
+    /// first and 0.95 s with curve25519 (about 50 ms of CPU per handshake). sntrup761 stays offered, after curve25519.
+    /// </summary>
+    private static void PreferFastKeyExchange(ConnectionInfo info)
+    {
+        var kex = info.KeyExchangeAlgorithms;
+        foreach (var name in new[] { "sntrup761x25519-sha512@openssh.com", "sntrup761x25519-sha512" })
+        {
+            if (kex.TryGetValue(name, out var factory) && kex.IndexOf("curve25519-sha256@libssh.org") >= 0)
+            {
+                kex.Remove(name);
+                kex.Insert(kex.IndexOf("curve25519-sha256@libssh.org") + 1, name, factory);
+            }
+        }
     }
 
     private PrivateKeyFile Key(KeyFileCredential key, RemoteEndpoint endpoint)
