@@ -1,6 +1,7 @@
 // Copyright (c) Tug contributors. Licensed under the Apache License, Version 2.0.
 
 using System.CommandLine;
+using System.Reflection;
 using Microsoft.Extensions.DependencyInjection;
 using Tug.Cli.Commands;
 using Tug.Cli.Commands.Cluster;
@@ -19,6 +20,14 @@ public sealed class Program(IOContext io, Action<IServiceCollection>? overrides 
 {
     public static async Task<int> Main(string[] args)
     {
+        // `tug --version` alone answers before any service or the command tree is built (start-up is most of its
+        // time): the same text System.CommandLine's version option prints.
+        if (args is ["--version"])
+        {
+            Console.Out.WriteLine(VersionText());
+            return ExitCodes.Success;
+        }
+
         using var cancellation = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) =>
         {
@@ -34,6 +43,12 @@ public sealed class Program(IOContext io, Action<IServiceCollection>? overrides 
         });
         return await new Program(IOContext.FromConsole()).RunAsync(args, cancellation.Token);
     }
+
+    /// <summary>The informational version of the <c>tug</c> assembly, as <c>--version</c> prints it.</summary>
+    internal static string VersionText() =>
+        typeof(Program).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
+        ?? typeof(Program).Assembly.GetName().Version?.ToString()
+        ?? "unknown";
 
     /// <summary>Runs the command line and returns the exit status.</summary>
     public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)

@@ -1,5 +1,6 @@
 // Copyright (c) Tug contributors. Licensed under the Apache License, Version 2.0.
 
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -12,15 +13,20 @@ namespace Tug.Ssh;
 /// <summary>Opens in-process SSH connections with SSH.NET, pinning host keys on first contact and refusing changed ones.</summary>
 public sealed class SshNetConnector : IRemoteConnector
 {
+    // One command connects to many hosts with the same key: it is read and parsed once (a 4096-bit RSA key costs
+    // milliseconds each time), then shared; signing with it is thread-safe.
+    private readonly ConcurrentDictionary<KeyFileCredential, Lazy<PrivateKeyFile>> _keys = new(ReferenceEqualityComparer.Instance);
+
     public async Task<IRemoteHost> ConnectAsync(RemoteEndpoint endpoint, Credential credential, IHostKeyPins pins, TimeSpan connectTimeout, CancellationToken cancellationToken)
     {
         var auth = credential switch
         {
-            KeyFileCredential key => (AuthenticationMethod)new PrivateKeyAuthenticationMethod(endpoint.User, LoadKey(key, endpoint)),
+            KeyFileCredential key => (AuthenticationMethod)new PrivateKeyAuthenticationMethod(endpoint.User, Key(key, endpoint)),
             PasswordCredential password => new PasswordAuthenticationMethod(endpoint.User, password.Password.Reveal()),
             _ => throw new ArgumentException($"unsupported credential {credential.GetType().Name}", nameof(credential)),
         };
         var info = new ConnectionInfo(endpoint.Host, endpoint.Port, endpoint.User, auth) { Timeout = connectTimeout };
+        PreferFastKeyExchange(info);
         var client = new SshClient(info) { KeepAliveInterval = TimeSpan.FromSeconds(15) };
         string? presented = null;
         var pinned = pins.Get(endpoint.Key);
@@ -71,6 +77,55 @@ public sealed class SshNetConnector : IRemoteConnector
         }
 
         return new SshNetHost(endpoint, client, presented!);
+    }
+
+    /// <summary>
+    /// SSH.NET blocks a thread-pool thread for the whole handshake (key exchange and login wait on handles), so
+    /// connecting to every host at once needs as many threads as hosts; the pool's default (one a core, then about
+    /// one more every half second) would leave most handshakes queued past their timeout.
+    /// </summary>
+    public SshNetConnector()
+    {
+        ThreadPool.GetMinThreads(out var workers, out var completion);
+        if (workers < MinThreads)
+        {
+            ThreadPool.SetMinThreads(MinThreads, completion);
+        }
+    }
+
+    private const int MinThreads = 256;
+
+    /// <summary>
+    /// Key exchange: ML-KEM hybrid first where the server has it (OpenSSH 9.9 and later; cheap), then
+    /// curve25519-sha256, then the rest in SSH.NET's order. SSH.NET lists sntrup761x25519 second; it computes it in
+    /// managed code (BouncyCastle): measured on the 2-core machine, `exec` on 32 hosts took 2.12 s with sntrup761
+    /// first and 0.95 s with curve25519 (about 50 ms of CPU per handshake). sntrup761 stays offered, after curve25519.
+    /// </summary>
+    private static void PreferFastKeyExchange(ConnectionInfo info)
+    {
+        var kex = info.KeyExchangeAlgorithms;
+        foreach (var name in new[] { "sntrup761x25519-sha512@openssh.com", "sntrup761x25519-sha512" })
+        {
+            if (kex.TryGetValue(name, out var factory) && kex.IndexOf("curve25519-sha256@libssh.org") >= 0)
+            {
+                kex.Remove(name);
+                kex.Insert(kex.IndexOf("curve25519-sha256@libssh.org") + 1, name, factory);
+            }
+        }
+    }
+
+    private PrivateKeyFile Key(KeyFileCredential key, RemoteEndpoint endpoint)
+    {
+        var lazy = _keys.GetOrAdd(key, k => new Lazy<PrivateKeyFile>(() => LoadKey(k, endpoint)));
+        try
+        {
+            return lazy.Value;
+        }
+        catch (RemoteException)
+        {
+            _keys.TryRemove(KeyValuePair.Create(key, lazy));
+            throw;
+        }
     }
 
     private static PrivateKeyFile LoadKey(KeyFileCredential key, RemoteEndpoint endpoint)

@@ -47,7 +47,11 @@ public sealed class HostSessions : IAsyncDisposable
         CancellationToken cancellationToken)
     {
         var sessions = new HostSessions();
-        await Parallel.ForEachAsync(hosts.Distinct(), new ParallelOptions { MaxDegreeOfParallelism = reach.Concurrency, CancellationToken = cancellationToken }, async (h, ct) =>
+        var targets = hosts.Distinct().ToList();
+
+        // Every host at once, whatever -c says: a connection is network round trips, not work on the host, and the
+        // slowest handshake then bounds the whole instead of each wave of -c hosts adding its own.
+        await Parallel.ForEachAsync(targets, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, targets.Count), CancellationToken = cancellationToken }, async (h, ct) =>
         {
             try
             {

@@ -23,11 +23,14 @@ internal sealed class SessionPool(
 {
     private readonly ConcurrentDictionary<(string Host, StepLogin Login), Lazy<Task<IRemoteHost>>> _open = new();
 
-    /// <summary>Connects to every host as the given login, in parallel (bounded by <c>-c</c>); returns the hosts that failed.</summary>
+    /// <summary>Connects to every host as the given login, all in parallel; returns the hosts that failed.</summary>
     public async Task<IReadOnlyDictionary<string, RemoteException>> OpenAsync(IEnumerable<(string Host, StepLogin Login)> hosts, CancellationToken cancellationToken)
     {
         var failures = new ConcurrentDictionary<string, RemoteException>(StringComparer.Ordinal);
-        await Parallel.ForEachAsync(hosts.Distinct(), new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, reach.Concurrency), CancellationToken = cancellationToken }, async (h, ct) =>
+        var targets = hosts.Distinct().ToList();
+
+        // Every host at once, whatever -c says (-c bounds the work on the hosts, not the handshakes).
+        await Parallel.ForEachAsync(targets, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, targets.Count), CancellationToken = cancellationToken }, async (h, ct) =>
         {
             try
             {
