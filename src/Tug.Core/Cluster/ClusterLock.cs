@@ -181,6 +181,13 @@ public sealed class ClusterLock : IDisposable
     /// </summary>
     public void Moved(string directory) => ClusterDirectory = directory;
 
+    /// <summary>Releases the OS lock but leaves <c>lock.json</c>, as a process killed while holding the lock does (for tests).</summary>
+    internal void Abandon()
+    {
+        _disposed = true;
+        _lock.Dispose();
+    }
+
     /// <summary>Deletes <c>lock.json</c>, then releases the OS lock (in that order; see the remarks on the class).</summary>
     public void Dispose()
     {
