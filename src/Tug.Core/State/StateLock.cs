@@ -1,6 +1,7 @@
 // Copyright (c) Tug contributors. Licensed under the Apache License, Version 2.0.
 
 using System.Globalization;
+using System.Text.Json;
 using Tug.Core.Cluster;
 
 namespace Tug.Core.State;
@@ -28,6 +29,43 @@ public sealed record StateLockHolder(string OperationId, string Command, string 
         var started = StartedAt.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
         var expires = ExpiresAt is { } at ? $", lease expires {at.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture)}" : "";
         return $"`{Command}` (user {User}, PID {Pid.ToString(CultureInfo.InvariantCulture)} on {Machine}, started {started}{expires})";
+    }
+
+    /// <summary>The holder as JSON, in the members of today's <c>lock.json</c> (plus <c>expires_at</c> when known).</summary>
+    public byte[] ToJson() => DurableFile.Json(w =>
+    {
+        w.WriteString("operation_id", OperationId);
+        w.WriteString("command", Command);
+        w.WriteNumber("pid", Pid);
+        w.WriteString("started_at", DurableFile.FormatTime(StartedAt));
+        w.WriteString("user", User);
+        w.WriteString("machine", Machine);
+        if (ExpiresAt is { } expires)
+        {
+            w.WriteString("expires_at", DurableFile.FormatTime(expires));
+        }
+    });
+
+    /// <summary>A holder from <see cref="ToJson"/>'s JSON (or today's <c>lock.json</c>), or null when it cannot be read.</summary>
+    public static StateLockHolder? FromJson(ReadOnlySpan<byte> json)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(json.ToArray());
+            var root = document.RootElement;
+            return new StateLockHolder(
+                DurableFile.String(root, "operation_id"),
+                DurableFile.String(root, "command"),
+                DurableFile.OptionalString(root, "user") ?? "",
+                DurableFile.OptionalString(root, "machine") ?? "",
+                root.GetProperty("pid").GetInt32(),
+                DurableFile.ParseTime(DurableFile.String(root, "started_at")),
+                DurableFile.OptionalString(root, "expires_at") is { } expires ? DurableFile.ParseTime(expires) : null);
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        {
+            return null;
+        }
     }
 
     internal LockHolder ToClusterLockHolder() => new(OperationId, Command, Pid, StartedAt, User, Machine);
