@@ -24,12 +24,12 @@ namespace Tug.Core.State;
 /// The names <c>lock</c> and <c>lock.json</c> are therefore not data keys here.
 /// </para>
 /// </remarks>
-public sealed class LocalStateStore(string root) : IStateStore
+public sealed class LocalStateStore(string root, TimeSpan? writeLockWait = null) : IStateStore
 {
     /// <summary>The OS lock serializing the compare and the write of every writer of this directory.</summary>
     public const string WriteLockFileName = ".state-write.lock";
 
-    private static readonly TimeSpan WriteLockWait = TimeSpan.FromSeconds(10);
+    private readonly TimeSpan _writeLockWait = writeLockWait ?? TimeSpan.FromSeconds(10);
 
     /// <summary>The directory: <c>$TUG_HOME</c>.</summary>
     public string Root { get; } = Path.GetFullPath(root);
@@ -252,9 +252,10 @@ public sealed class LocalStateStore(string root) : IStateStore
             }
             catch (IOException e) when (ClusterLock.IsLockConflict(e))
             {
-                if (waited >= WriteLockWait)
+                if (waited >= _writeLockWait)
                 {
-                    throw StateException.NotAnswering(Address, "its write lock (another Tug process holds it)", WriteLockWait, e);
+                    throw StateException.NotAnswering(Address, "its write lock (another Tug process holds it)", _writeLockWait, e,
+                        $"Another Tug process holds {Path.Combine(Root, WriteLockFileName)} (see `fuser -v` on it); nothing was written. Run the command again once it is done.");
                 }
 
                 await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
@@ -264,7 +265,7 @@ public sealed class LocalStateStore(string root) : IStateStore
         }
     }
 
-    private sealed class LocalStateLock(string name, ClusterLock held, StateLockHolder holder) : IStateLock
+    internal sealed class LocalStateLock(string name, ClusterLock held, StateLockHolder holder) : IStateLock
     {
         public string Name => name;
 

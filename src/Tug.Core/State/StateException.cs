@@ -67,10 +67,10 @@ public sealed class StateException : TugException
             exitCode: ExitCodes.Failure);
 
     /// <summary>The failure of a store that did not answer in time or refused the connection.</summary>
-    public static StateException NotAnswering(string address, string what, TimeSpan timeout, Exception? inner) =>
+    public static StateException NotAnswering(string address, string what, TimeSpan timeout, Exception? inner, string? hint = null) =>
         new(Unavailable,
             $"The state store {address} did not answer {what} within {timeout.TotalSeconds:0.#} s{(inner is null ? "" : $" ({inner.Message.TrimEnd('.')})")}.",
-            "Check that etcd is running and has quorum (`etcdctl --endpoints=... endpoint health`). The command stopped before its next step; a write under way may or may not have been applied, and Tug reads the state again before writing. Run it again (or `tug cluster replay`) once the store answers.",
+            hint ?? "Check that etcd is running and has quorum (`etcdctl --endpoints=... endpoint health`). The command stopped before its next step; a write under way may or may not have been applied, and Tug reads the state again before writing. Run it again (or `tug cluster replay`) once the store answers.",
             inner, exitCode: ExitCodes.Failure);
 
     /// <summary>The refusal of a lock held by someone else, naming the holder.</summary>

@@ -1,0 +1,128 @@
+// Copyright (c) Tug contributors. Licensed under the Apache License, Version 2.0.
+
+using System.Diagnostics;
+using System.Globalization;
+using Tug.Core.State;
+using Tug.Etcd;
+
+namespace Tug.Core.Tests.State;
+
+/// <summary>The state store contract on a real etcd (started by <see cref="EtcdServer"/>), and what only etcd does: leases renewed in the background.</summary>
+public sealed class EtcdStateStoreTests(EtcdServer server) : StateStoreContract, IClassFixture<EtcdServer>
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(2);
+
+    // One prefix per test, so tests sharing the server never see each other's keys.
+    private readonly string _url = server.NewUrl();
+
+    protected override IStateStore Open(TimeSpan? lockTtl = null) => Connect(_url, lockTtl);
+
+    protected override Task AbandonAsync(IStateLock held) => ((EtcdStateLock)held).AbandonAsync();
+
+    protected override bool DeadHolderKeepsLockUntilLeaseExpires => true;
+
+    protected override async Task<(IStateStore Store, TimeSpan Bound, IAsyncDisposable Cleanup)> OpenUnavailableAsync()
+    {
+        var stopped = new EtcdServer();
+        await stopped.InitializeAsync();
+        var store = Connect(stopped.NewUrl(), null);
+        await store.PutAsync("warm", Utf8("x"), StateRevision.Absent, Token);
+        stopped.Kill();
+        return (store, Timeout, stopped);
+    }
+
+    private static EtcdStateStore Connect(string url, TimeSpan? lockTtl) =>
+        EtcdStateStore.Connect(
+            StateUrl.Parse(url, "TUG_STATE", name => name == StateUrl.LockTtlVariable && lockTtl is { } ttl ? ttl.TotalSeconds.ToString(CultureInfo.InvariantCulture) : null),
+            TimeProvider.System, Timeout);
+
+    [Fact]
+    public async Task Should_Keep_A_Lock_For_Many_Ttls_While_Its_Holder_Lives()
+    {
+        // Given
+        var ttl = TimeSpan.FromSeconds(2);
+        await using var a = Open(ttl);
+        await using var b = Open(ttl);
+        await using var held = await a.AcquireLockAsync("clusters/prod", Holder("tug cluster upgrade prod v8.5.0"), Token);
+
+        // When
+        await Task.Delay(ttl * 3, Token);
+
+        // Then
+        Assert.False(held.IsLost);
+        held.EnsureHeld();
+        var e = await Assert.ThrowsAsync<StateException>(() => b.AcquireLockAsync("clusters/prod", Holder("tug cluster replay prod", 5151), Token));
+        Assert.Equal(StateException.Locked, e.Code);
+    }
+
+    [Fact]
+    public async Task Should_Tell_A_Live_Holder_Its_Lock_Was_Broken()
+    {
+        // Given
+        var ttl = TimeSpan.FromSeconds(2);
+        await using var a = Open(ttl);
+        await using var b = Open(ttl);
+        await using var held = await a.AcquireLockAsync("clusters/prod", Holder("tug cluster upgrade prod v8.5.0"), Token);
+
+        // When
+        var broken = await b.BreakLockAsync("clusters/prod", Token);
+        var clock = Stopwatch.StartNew();
+        while (!held.IsLost && clock.Elapsed < ttl * 2)
+        {
+            await Task.Delay(100, Token);
+        }
+
+        // Then
+        Assert.Equal("tug cluster upgrade prod v8.5.0", broken!.Command);
+        var e = Assert.Throws<StateException>(held.EnsureHeld);
+        Assert.Equal(StateException.LockLost, e.Code);
+        Assert.Contains("no longer holds the lock 'clusters/prod'", e.Message, StringComparison.Ordinal);
+        await using var next = await b.AcquireLockAsync("clusters/prod", Holder("tug cluster replay prod", 5151), Token);
+    }
+
+    [Fact]
+    public async Task Should_Fail_Every_Kind_Of_Call_Within_Its_Timeout_When_Etcd_Is_Down()
+    {
+        // Given
+        var (store, bound, cleanup) = await OpenUnavailableAsync();
+        await using (cleanup)
+        await using (store)
+        {
+            var calls = new (string What, Func<Task> Call)[]
+            {
+                ("get", () => store.GetAsync("warm", Token)),
+                ("list", () => store.ListAsync("", Token)),
+                ("commit", () => store.CommitAsync([new StatePut("a", Utf8("x"), StateRevision.Absent)], Token)),
+                ("lock", () => store.AcquireLockAsync("clusters/prod", Holder("tug cluster upgrade prod v8.5.0"), Token)),
+                ("read lock", () => store.ReadLockAsync("clusters/prod", Token)),
+                ("break lock", () => store.BreakLockAsync("clusters/prod", Token)),
+            };
+            foreach (var (what, call) in calls)
+            {
+                var clock = Stopwatch.StartNew();
+
+                // When
+                var e = await Assert.ThrowsAsync<StateException>(call);
+
+                // Then
+                Assert.True(e.Code == StateException.Unavailable, $"{what}: {e.Code} {e.Message}");
+                Assert.True(clock.Elapsed < bound + TimeSpan.FromSeconds(3), $"{what} took {clock.Elapsed}");
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Should_Keep_Its_Keys_Under_The_Prefix()
+    {
+        // Given
+        await using var store = Open();
+        await using var other = Connect(server.NewUrl(), null);
+
+        // When
+        await store.PutAsync("clusters/prod/meta.yaml", Utf8("mine"), StateRevision.Absent, Token);
+
+        // Then
+        Assert.Null(await other.GetAsync("clusters/prod/meta.yaml", Token));
+        Assert.Empty(await other.ListAsync("", Token));
+    }
+}
