@@ -82,8 +82,14 @@ internal sealed class EtcdStateLock : IStateLock
                 return _lost;
             }
 
+            // Once lost, lost: a command that was told so has stopped, even if a late renewal then succeeds.
             var silent = _store.Time.GetUtcNow() - _renewedAt;
-            return silent >= _ttl ? $"its lease ({_ttl.TotalSeconds:0} s) was not renewed for {silent.TotalSeconds:0.#} s, so etcd may have let it expire" : null;
+            if (silent >= _ttl)
+            {
+                _lost = $"its lease ({_ttl.TotalSeconds:0} s) was not renewed for {silent.TotalSeconds:0.#} s, so etcd may have let it expire";
+            }
+
+            return _lost;
         }
     }
 
@@ -101,6 +107,11 @@ internal sealed class EtcdStateLock : IStateLock
                     var ttl = await _store.KeepAliveOnceAsync(_lease, cancellationToken).ConfigureAwait(false);
                     lock (_gate)
                     {
+                        if (_lost is not null)
+                        {
+                            return;
+                        }
+
                         if (ttl <= 0)
                         {
                             _lost = "etcd says its lease is gone (it expired, or the lock was broken with `tug cluster unlock --force`)";

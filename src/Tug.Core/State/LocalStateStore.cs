@@ -99,16 +99,23 @@ public sealed class LocalStateStore(string root, TimeSpan? writeLockWait = null)
         foreach (var write in writes)
         {
             var path = PathOf(write.Key);
-            if (write is StatePut put)
+            try
             {
-                PrivateFiles.CreateDirectory(Path.GetDirectoryName(path)!);
-                DurableFile.WriteAtomically(path, put.Value.Span);
-                revisions.Add(RevisionOf(put.Value.Span));
+                if (write is StatePut put)
+                {
+                    PrivateFiles.CreateDirectory(Path.GetDirectoryName(path)!);
+                    DurableFile.WriteAtomically(path, put.Value.Span);
+                    revisions.Add(RevisionOf(put.Value.Span));
+                }
+                else
+                {
+                    File.Delete(path);
+                    revisions.Add(StateRevision.Absent);
+                }
             }
-            else
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                File.Delete(path);
-                revisions.Add(StateRevision.Absent);
+                throw Unreadable(write.Key, e);
             }
         }
 
@@ -190,7 +197,20 @@ public sealed class LocalStateStore(string root, TimeSpan? writeLockWait = null)
         {
             return null;
         }
+        catch (UnauthorizedAccessException) when (Directory.Exists(PathOf(key)))
+        {
+            // A directory (clusters/prod) is no key: its files are.
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw Unreadable(key, e);
+        }
     }
+
+    private StateException Unreadable(string key, Exception e) =>
+        new(StateException.Unavailable, $"The state file {PathOf(key)} (key '{key}') cannot be used: {e.Message}",
+            $"Check the permissions and free space of {Root} (it must be this user's, mode 0700), then read the state again: in a transaction, the keys before this one may have been written.", e, exitCode: ExitCodes.Failure);
 
     private string PathOf(string key) => Path.Combine(Root, key.Replace('/', Path.DirectorySeparatorChar));
 

@@ -18,6 +18,7 @@ public sealed class EtcdServer : IAsyncLifetime
     private readonly StringBuilder _log = new();
     private Process? _process;
     private string? _dataDirectory;
+    private int _peerPort;
 
     /// <summary>The client port.</summary>
     public int Port { get; private set; }
@@ -27,14 +28,28 @@ public sealed class EtcdServer : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        Assert.True(File.Exists(Binary), $"{Binary} is missing: install it with `apt-get install -y --no-install-recommends etcd-server` (.ci/run does).");
+        Assert.True(File.Exists(Binary), $"{Binary} is missing: install it with `apt-get install -y --no-install-recommends etcd-server` (./test does).");
         _dataDirectory = Directory.CreateTempSubdirectory("tug-etcd-").FullName;
         Port = FreePort();
-        var peer = FreePort();
+        _peerPort = FreePort();
+        await StartAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Starts etcd again after <see cref="Kill"/>, on the same ports and data directory.</summary>
+    public async Task RestartAsync()
+    {
+        Kill();
+        _process?.Dispose();
+        await StartAsync().ConfigureAwait(false);
+    }
+
+    private async Task StartAsync()
+    {
+        var peer = _peerPort;
         var client = $"http://127.0.0.1:{Port.ToString(CultureInfo.InvariantCulture)}";
         var peerUrl = $"http://127.0.0.1:{peer.ToString(CultureInfo.InvariantCulture)}";
         var start = new ProcessStartInfo(Binary,
-            ["--name", "tug-test", "--data-dir", _dataDirectory, "--listen-client-urls", client, "--advertise-client-urls", client,
+            ["--name", "tug-test", "--data-dir", _dataDirectory!, "--listen-client-urls", client, "--advertise-client-urls", client,
              "--listen-peer-urls", peerUrl, "--initial-advertise-peer-urls", peerUrl, "--initial-cluster", $"tug-test={peerUrl}"])
         {
             RedirectStandardOutput = true,

@@ -112,6 +112,41 @@ public sealed class EtcdStateStoreTests(EtcdServer server) : StateStoreContract,
     }
 
     [Fact]
+    public async Task Should_Answer_Again_Once_Etcd_Is_Back()
+    {
+        // Given
+        await using var restarted = new EtcdServer();
+        await restarted.InitializeAsync();
+        await using var store = Connect(restarted.NewUrl(), null);
+        var revision = await store.PutAsync("clusters/prod/journal/op1", Utf8("step 1 done"), StateRevision.Absent, Token);
+        restarted.Kill();
+        var down = await Assert.ThrowsAsync<StateException>(() => store.PutAsync("clusters/prod/journal/op1", Utf8("step 2 done"), revision, Token));
+
+        // When
+        await restarted.RestartAsync();
+        StateEntry? entry = null;
+        var clock = Stopwatch.StartNew();
+        while (entry is null)
+        {
+            try
+            {
+                entry = await store.GetAsync("clusters/prod/journal/op1", Token);
+            }
+            catch (StateException e) when (e.Code == StateException.Unavailable && clock.Elapsed < TimeSpan.FromSeconds(15))
+            {
+                await Task.Delay(200, Token);
+            }
+        }
+
+        // Then
+        Assert.Equal(StateException.Unavailable, down.Code);
+        Assert.Equal("step 1 done", Text(entry));
+        Assert.Equal(revision, entry.Revision);
+        await store.PutAsync("clusters/prod/journal/op1", Utf8("step 2 done"), entry.Revision, Token);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"took {clock.Elapsed} to answer again");
+    }
+
+    [Fact]
     public async Task Should_Keep_Its_Keys_Under_The_Prefix()
     {
         // Given
