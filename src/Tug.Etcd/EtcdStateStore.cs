@@ -287,7 +287,7 @@ public sealed class EtcdStateStore : IStateStore
         {
             throw StateException.NotAnswering(Address, what, OperationTimeout, e is OperationCanceledException ? null : e);
         }
-        catch (RpcException e) when (e.StatusCode is StatusCode.Unauthenticated or StatusCode.PermissionDenied)
+        catch (RpcException e) when (IsAuthFailure(e))
         {
             throw new StateException(StateException.BadUrl, $"The state store {Address} refused {what}: {e.Status.Detail}.",
                 $"Check {StateUrl.UserVariable} and {StateUrl.PasswordVariable}, and that the etcd user has a role granting readwrite on the prefix '{Url.Prefix}/' (`etcdctl role grant-permission ROLE --prefix=true readwrite {Url.Prefix}/`).", e);
@@ -298,6 +298,14 @@ public sealed class EtcdStateStore : IStateStore
                 "Nothing was written if this was a write. Check etcd's log and `etcdctl endpoint status`, then run the command again.", e, exitCode: ExitCodes.Failure);
         }
     }
+
+    /// <summary>etcd's refusals of a user: a wrong password or no user comes back as InvalidArgument with its own wording.</summary>
+    private static bool IsAuthFailure(RpcException e) =>
+        e.StatusCode is StatusCode.Unauthenticated or StatusCode.PermissionDenied
+        || (e.StatusCode == StatusCode.InvalidArgument
+            && (e.Status.Detail.Contains("authentication failed", StringComparison.Ordinal)
+                || e.Status.Detail.Contains("user name is empty", StringComparison.Ordinal)
+                || e.Status.Detail.Contains("invalid auth token", StringComparison.Ordinal)));
 
     private async Task<StateLockHolder?> HolderAsync(Mvccpb.KeyValue kv, CancellationToken cancellationToken)
     {

@@ -147,6 +147,63 @@ public sealed class EtcdStateStoreTests(EtcdServer server) : StateStoreContract,
     }
 
     [Fact]
+    public async Task Should_Work_With_Etcds_Auth_And_Refuse_A_Wrong_Password()
+    {
+        // Given: auth on, a user 'tug' allowed only under its prefix
+        await using var secured = new EtcdServer();
+        await secured.InitializeAsync();
+        var url = secured.NewUrl();
+        var prefix = url[(url.IndexOf("/tests/", StringComparison.Ordinal) + 1)..];
+        using (var admin = new dotnet_etcd.EtcdClient($"http://127.0.0.1:{secured.Port.ToString(CultureInfo.InvariantCulture)}"))
+        {
+            await admin.RoleAddAsync(new Etcdserverpb.AuthRoleAddRequest { Name = "root" }, cancellationToken: Token);
+            await admin.UserAddAsync(new Etcdserverpb.AuthUserAddRequest { Name = "root", Password = "rootpw" }, cancellationToken: Token);
+            await admin.UserGrantRoleAsync(new Etcdserverpb.AuthUserGrantRoleRequest { User = "root", Role = "root" }, cancellationToken: Token);
+            await admin.RoleAddAsync(new Etcdserverpb.AuthRoleAddRequest { Name = "tug" }, cancellationToken: Token);
+            await admin.RoleGrantPermissionAsync(new Etcdserverpb.AuthRoleGrantPermissionRequest
+            {
+                Name = "tug",
+                Perm = new Authpb.Permission
+                {
+                    PermType = Authpb.Permission.Types.Type.Readwrite,
+                    Key = Google.Protobuf.ByteString.CopyFromUtf8(prefix + "/"),
+                    RangeEnd = Google.Protobuf.ByteString.CopyFromUtf8(prefix + "0"),
+                },
+            }, cancellationToken: Token);
+            await admin.UserAddAsync(new Etcdserverpb.AuthUserAddRequest { Name = "tug", Password = "tugpw" }, cancellationToken: Token);
+            await admin.UserGrantRoleAsync(new Etcdserverpb.AuthUserGrantRoleRequest { User = "tug", Role = "tug" }, cancellationToken: Token);
+            await admin.AuthEnableAsync(new Etcdserverpb.AuthEnableRequest(), cancellationToken: Token);
+        }
+
+        Func<string, string?> As(string user, string password) => name => name switch
+        {
+            StateUrl.UserVariable => user,
+            StateUrl.PasswordVariable => password,
+            _ => null,
+        };
+
+        await using var good = EtcdStateStore.Connect(StateUrl.Parse(url, "TUG_STATE", As("tug", "tugpw")), TimeProvider.System, Timeout);
+        await using var wrong = EtcdStateStore.Connect(StateUrl.Parse(url, "TUG_STATE", As("tug", "nope")), TimeProvider.System, Timeout);
+        await using var anonymous = EtcdStateStore.Connect(StateUrl.Parse(url, "TUG_STATE", _ => null), TimeProvider.System, Timeout);
+
+        // When
+        var revision = await good.PutAsync("clusters/prod/meta.yaml", Utf8("m"), StateRevision.Absent, Token);
+        await using (var held = await good.AcquireLockAsync("clusters/prod", Holder("tug cluster upgrade prod v8.5.0"), Token))
+        {
+            held.EnsureHeld();
+        }
+
+        var refused = await Assert.ThrowsAsync<StateException>(() => wrong.GetAsync("clusters/prod/meta.yaml", Token));
+        var unauthenticated = await Assert.ThrowsAsync<StateException>(() => anonymous.GetAsync("clusters/prod/meta.yaml", Token));
+
+        // Then
+        Assert.Equal(revision, (await good.GetAsync("clusters/prod/meta.yaml", Token))!.Revision);
+        Assert.True(refused.Code == StateException.BadUrl, $"{refused.Code}: {refused.Message}");
+        Assert.Contains("TUG_STATE_USER", refused.Hint, StringComparison.Ordinal);
+        Assert.True(unauthenticated.Code == StateException.BadUrl, $"{unauthenticated.Code}: {unauthenticated.Message}");
+    }
+
+    [Fact]
     public async Task Should_Keep_Its_Keys_Under_The_Prefix()
     {
         // Given
