@@ -19,6 +19,21 @@ public sealed class EtcdServer : IAsyncLifetime
     private Process? _process;
     private string? _dataDirectory;
     private int _peerPort;
+    private readonly string[] _tlsArguments = [];
+
+    /// <summary>A plain-HTTP etcd.</summary>
+    public EtcdServer()
+    {
+    }
+
+    private EtcdServer(string[] tlsArguments)
+    {
+        _tlsArguments = tlsArguments;
+    }
+
+    /// <summary>An etcd serving its clients over TLS with <paramref name="certFile"/>, requiring client certificates signed by <paramref name="clientCaFile"/>.</summary>
+    public static EtcdServer WithTls(string certFile, string keyFile, string clientCaFile) =>
+        new(["--cert-file", certFile, "--key-file", keyFile, "--client-cert-auth", "--trusted-ca-file", clientCaFile]);
 
     /// <summary>The client port.</summary>
     public int Port { get; private set; }
@@ -46,11 +61,11 @@ public sealed class EtcdServer : IAsyncLifetime
     private async Task StartAsync()
     {
         var peer = _peerPort;
-        var client = $"http://127.0.0.1:{Port.ToString(CultureInfo.InvariantCulture)}";
+        var client = $"{(_tlsArguments.Length > 0 ? "https" : "http")}://127.0.0.1:{Port.ToString(CultureInfo.InvariantCulture)}";
         var peerUrl = $"http://127.0.0.1:{peer.ToString(CultureInfo.InvariantCulture)}";
         var start = new ProcessStartInfo(Binary,
             ["--name", "tug-test", "--data-dir", _dataDirectory!, "--listen-client-urls", client, "--advertise-client-urls", client,
-             "--listen-peer-urls", peerUrl, "--initial-advertise-peer-urls", peerUrl, "--initial-cluster", $"tug-test={peerUrl}"])
+             "--listen-peer-urls", peerUrl, "--initial-advertise-peer-urls", peerUrl, "--initial-cluster", $"tug-test={peerUrl}", .. _tlsArguments])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -68,6 +83,18 @@ public sealed class EtcdServer : IAsyncLifetime
             if (_process.HasExited)
             {
                 Assert.Fail($"etcd exited ({_process.ExitCode}):\n{Log}");
+            }
+
+            if (_tlsArguments.Length > 0)
+            {
+                // Its /health needs a client certificate too; etcd says when it serves.
+                if (Log.Contains("serving client requests on", StringComparison.Ordinal))
+                {
+                    return;
+                }
+
+                await Task.Delay(50).ConfigureAwait(false);
+                continue;
             }
 
             try
