@@ -65,11 +65,11 @@ public sealed class EtcdStateStore : IStateStore
         {
             var (ca, clientCertificate) = LoadTls(tls);
             var hosts = url.Endpoints.Select(e => e.Host).ToArray();
-            client = new EtcdClient(endpoints, ssl => ConfigureTls(ssl, ca, clientCertificate, hosts), serverName: url.Endpoints[0].Host);
+            client = new EtcdClient(endpoints, ssl => ConfigureTls(ssl, ca, clientCertificate, hosts), serverName: Authority(url.Endpoints[0].Host));
         }
         else
         {
-            client = new EtcdClient(endpoints, serverName: url.Endpoints[0].Host);
+            client = new EtcdClient(endpoints, serverName: Authority(url.Endpoints[0].Host));
         }
 
         if (url.User is { } user)
@@ -79,6 +79,9 @@ public sealed class EtcdStateStore : IStateStore
 
         return new EtcdStateStore(client, url, time, operationTimeout ?? DefaultOperationTimeout);
     }
+
+    // The channel's address is static://AUTHORITY: an IPv6 address needs its brackets there.
+    private static string Authority(string host) => host.Contains(':', StringComparison.Ordinal) ? $"[{host}]" : host;
 
     /// <inheritdoc/>
     public async Task<StateEntry?> GetAsync(string key, CancellationToken cancellationToken)

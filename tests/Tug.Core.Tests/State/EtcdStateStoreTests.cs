@@ -204,6 +204,21 @@ public sealed class EtcdStateStoreTests(EtcdServer server) : StateStoreContract,
     }
 
     [Fact]
+    public async Task Should_Report_An_Endpoint_That_Does_Not_Answer_Within_Its_Timeout()
+    {
+        // Given: IPv6 loopback on a port nobody listens on, next to nothing else
+        await using var store = Connect("etcd://[::1]:1,127.0.0.1:1/tug", null);
+
+        // When
+        var e = await Assert.ThrowsAsync<StateException>(() => store.GetAsync("clusters/prod/meta.yaml", Token));
+
+        // Then
+        Assert.Equal(StateException.Unavailable, e.Code);
+        Assert.StartsWith("The state store etcd://[::1]:1,127.0.0.1:1/tug did not answer reading 'clusters/prod/meta.yaml' within 2 s", e.Message, StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.Failure, e.ExitCode);
+    }
+
+    [Fact]
     public async Task Should_Keep_Its_Keys_Under_The_Prefix()
     {
         // Given
