@@ -93,7 +93,7 @@ public sealed class DisplayCommand(ClusterInspector inspector, ClusterStore stor
                     Memory = Proc(i.Id) is { } memory ? Memory(memory.RssKib) : null, MemoryBytes = Proc(i.Id)?.RssKib * 1024,
                     MemoryLimit = Proc(i.Id) is { } limit ? Limit(limit.MemoryMax) : null, CpuQuota = Proc(i.Id) is { } quota ? Quota(quota.CpuQuota) : null,
                     NumaNode = specs[i.Id].NumaNode, NumaCores = specs[i.Id].NumaCores,
-                    i.DeployDir, i.DataDir, i.Detail,
+                    i.DeployDir, i.DataDir, i.Detail, i.VerifiedBy, i.VerifiedAt,
                 }),
             });
         }
