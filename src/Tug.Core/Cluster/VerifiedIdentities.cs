@@ -10,7 +10,7 @@ namespace Tug.Core.Cluster;
 /// What an instance's running executable was when it was last verified by hash (running executable = deployed file =
 /// signed package): its identity as the probe reads it, the sha256 it had, what it printed for its version, and when.
 /// </summary>
-/// <param name="Identity">The probe's identity string (boot, process start, device:inode:size:mtime of the executable and of the deployed file).</param>
+/// <param name="Identity">The probe's identity string (boot, process start, device:inode:size:mtime:ctime of the executable and of the deployed file).</param>
 /// <param name="Sha256">The sha256 the running executable and the deployed file both had.</param>
 /// <param name="VersionOutput">What the executable printed for its version arguments.</param>
 /// <param name="VerifiedAt">When it was hashed and found verified.</param>

@@ -21,7 +21,7 @@ public abstract record HostLine;
 /// <param name="ExecutableSha256">The running executable's sha256; null without a process.</param>
 /// <param name="FileSha256">The deployed executable's sha256; null when the file is missing.</param>
 /// <param name="VersionOutput">What the running executable printed for its version arguments; null without a process.</param>
-/// <param name="Identity">The running executable's identity (boot, process start, device:inode:size:mtime of it and of the deployed file); null when unread.</param>
+/// <param name="Identity">The running executable's identity (boot, process start, device:inode:size:mtime:ctime of it and of the deployed file); null when unread.</param>
 /// <param name="Hashed">False when the identity equalled the known one, so nothing was hashed or run (the hashes and version read "=").</param>
 public sealed record ProbeLine(string Id, string State, int Pid, bool Listening, string? Executable, string? ExecutableSha256, string? FileSha256, string? VersionOutput, string? Identity = null, bool Hashed = true) : HostLine;
 

@@ -2,8 +2,9 @@
 # Reads one instance's state: unit state, main PID, whether its port listens, the running executable (path in
 # base64, sha256) and what it prints for version_args (base64), the sha256 of the deployed executable bin, and the
 # running executable's identity: boot id, the process's start time (/proc/PID/stat starttime), the device, inode,
-# size and mtime (ns) of /proc/PID/exe's target and of bin. When that identity equals known (the identity last
-# verified), neither file is hashed nor the version run: those three fields print "=" and hashed is 0.
+# size, mtime and ctime (ns) of /proc/PID/exe's target and of bin (ctime too: touch can set an mtime back, not a
+# ctime). When that identity equals known (the identity last verified), neither file is hashed nor the version run:
+# those three fields print "=" and hashed is 0.
 # Prints TUG|probe|<id>|<state>|<pid>|<listen 0/1>|<exe_b64>|<exe sha256>|<file sha256>|<version_b64>|<identity>|<hashed 0/1>,
 # "-" for what it could not read.
 # tug:params id unit port bin known version_args[]
@@ -23,8 +24,8 @@ if [ "${pid:-0}" != 0 ] && [ -e "/proc/$pid/exe" ]; then
   stat_line=$(cat "/proc/$pid/stat" 2>/dev/null || true)
   started=$(printf '%s' "${stat_line##*) }" | cut -d' ' -f20)
   boot=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null || echo -)
-  exeid=$(stat -L -c '%d:%i:%s:%.9Y' "/proc/$pid/exe" 2>/dev/null || echo -)
-  binid=$(stat -L -c '%d:%i:%s:%.9Y' "$bin" 2>/dev/null || echo -)
+  exeid=$(stat -L -c '%d:%i:%s:%.9Y:%.9Z' "/proc/$pid/exe" 2>/dev/null || echo -)
+  binid=$(stat -L -c '%d:%i:%s:%.9Y:%.9Z' "$bin" 2>/dev/null || echo -)
   if [ -n "$started" ] && [ "$exeid" != - ] && [ "$binid" != - ]; then identity="$boot:$started:$exeid:$binid"; fi
   if [ "$identity" != - ] && [ "$identity" = "$known" ]; then
     exehash='='; filehash='='; version='='; hashed=0
