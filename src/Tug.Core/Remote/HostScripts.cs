@@ -237,9 +237,13 @@ public static class HostScripts
 
     /// <summary>
     /// Reads each instance's state (unit, PID, port, running executable and its hash, the deployed <c>bin/ENTRY</c>'s
-    /// hash, the version it reports); prints one <c>TUG|probe</c> line per instance.
+    /// hash, the version it reports) and the running executable's identity; an instance whose identity equals its
+    /// <c>Known</c> one (last verified) is not hashed. Prints one <c>TUG|probe</c> line per instance.
     /// </summary>
-    public static string Probe(IReadOnlyList<(InstanceSpec Instance, string Entry)> instances) =>
+    public static string Probe(IReadOnlyList<(InstanceSpec Instance, string Entry)> instances) => Probe([.. instances.Select(i => (i.Instance, i.Entry, (string?)null))]);
+
+    /// <summary>As <see cref="Probe(IReadOnlyList{ValueTuple{InstanceSpec, string}})"/>, each instance with the identity it was last verified with (null: always hash).</summary>
+    public static string Probe(IReadOnlyList<(InstanceSpec Instance, string Entry, string? Known)> instances) =>
         string.Concat(instances.Select(i =>
         {
             var spec = ComponentSpecs.For(i.Instance);
@@ -249,6 +253,7 @@ public static class HostScripts
                 { "unit", i.Instance.UnitName },
                 { "port", spec.Health.PortOf(i.Instance) },
                 { "bin", $"{i.Instance.DeployDir}/bin/{i.Entry}" },
+                { "known", i.Known ?? "-" },
                 { "version_args", spec.VersionProbe?.Arguments ?? DefaultVersionArguments },
             });
         }));
