@@ -129,8 +129,8 @@ public static class HostScripts
         {
             var stage = StageDirectory(i.Instance, i.Package);
             return UploadCheck(i.Package)
-                + PackageCheck(i.Package)
-                + ScriptRenderer.Render("stage.sh", new() { { "stage", stage }, { "tarball", PackageUploadPath(i.Package) }, { "owner", user } })
+                + ScriptRenderer.Render("stage.sh", new() { { "stage", stage }, { "owner", user } })
+                + PackageCheck(i.Package, into: stage, owner: user)
                 + (i.Package.Unpacked.Length > 0 ? Relayout(stage, i.Package, user, into: string.Empty) : string.Empty)
                 + EntryCheck(i.Package, $"{stage}/{i.Package.Entry}")
                 + Own(user, stage);
@@ -412,8 +412,15 @@ public static class HostScripts
     private static string UploadCheck(ResolvedPackage package) => Checksum(PackageUploadPath(package), package.TarballSha256,
         $"package {Path.GetFileName(package.Path)} changed in transit: its sha256 on this host differs from the signed manifest", 41);
 
-    private static string PackageCheck(ResolvedPackage package) =>
-        ScriptRenderer.Render("package-check.sh", new() { { "tarball", PackageUploadPath(package) }, { "package", $"{package.Component} {package.Version} ({package.Platform})" } });
+    /// <summary>Checks an uploaded package's members (45) and, when <paramref name="into"/> is given, unpacks that checked copy there as <paramref name="owner"/>.</summary>
+    private static string PackageCheck(ResolvedPackage package, string into = "", string owner = "") =>
+        ScriptRenderer.Render("package-check.sh", new()
+        {
+            { "tarball", PackageUploadPath(package) },
+            { "package", $"{package.Component} {package.Version} ({package.Platform})" },
+            { "into", into },
+            { "owner", owner },
+        });
 
     private static string EntryCheck(ResolvedPackage package, string path) => Checksum(path, package.EntrySha256, $"{path} differs from the signed package", 43);
 
