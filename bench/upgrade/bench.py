@@ -208,6 +208,11 @@ def summary(results):
         if "ansible_seconds_per_task_median" in e:
             lines.append(f"{batch:>5}  Ansible, median seconds per task (all batches): start-up {e['ansible_startup_median']:.2f}, "
                          + ", ".join(f"{k} {v:.2f}" for k, v in e["ansible_seconds_per_task_median"].items()))
+    rss = [float(r["peak_rss_mib"]) for r in rows if r["tool"] == "tug" and r.get("peak_rss_mib")]
+    if rss:
+        out["tug_peak_rss_mib"] = stats(rss)
+        lines.append("")
+        lines.append(f"Tug's control process, peak RSS (GNU time %M) over {len(rss)} upgrades: median {statistics.median(rss):.1f} MiB, max {max(rss):.1f} MiB")
     checks = [r for r in rows]
     lines.append("")
     lines.append(f"checks: {sum(1 for r in checks if r['check'] == 'ok')}/{len(checks)} runs verified afterwards (see runs.csv)")

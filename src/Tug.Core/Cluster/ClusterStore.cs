@@ -1,5 +1,6 @@
 // Copyright (c) Tug contributors. Licensed under the Apache License, Version 2.0.
 
+using System.Collections.Immutable;
 using System.Globalization;
 using System.Text;
 using Tug.Core.Topology;
@@ -132,6 +133,37 @@ public sealed class ClusterStore(string clustersDirectory, TimeProvider time)
         using (var stream = PrivateFiles.Open(temporary, FileMode.Create))
         {
             stream.Write(Encoding.UTF8.GetBytes(MetaHeader + ClusterMetaSerializer.Serialize(meta) + MetaFooter));
+            stream.Flush(flushToDisk: true);
+        }
+
+        File.Move(temporary, path, overwrite: true);
+    }
+
+    /// <summary>The file of the identities last verified by hash (<see cref="VerifiedIdentities"/>).</summary>
+    public string VerifiedFile(string name) => Path.Combine(Directory(name), VerifiedIdentities.FileName);
+
+    /// <summary>The identities last verified by hash, by instance ID; empty when the file is missing or unreadable (everything is hashed again then).</summary>
+    public ImmutableDictionary<string, VerifiedIdentity> LoadVerified(string name)
+    {
+        try
+        {
+            return File.Exists(VerifiedFile(name)) ? VerifiedIdentities.Parse(File.ReadAllText(VerifiedFile(name))) : ImmutableDictionary<string, VerifiedIdentity>.Empty;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return ImmutableDictionary<string, VerifiedIdentity>.Empty;
+        }
+    }
+
+    /// <summary>Writes the identities last verified by hash atomically (a temporary file renamed into place), 0600.</summary>
+    public void SaveVerified(string name, IReadOnlyDictionary<string, VerifiedIdentity> entries)
+    {
+        CreateDirectories(name);
+        var path = VerifiedFile(name);
+        var temporary = path + $".tmp-{Environment.ProcessId}-{Environment.CurrentManagedThreadId}";
+        using (var stream = PrivateFiles.Open(temporary, FileMode.Create))
+        {
+            stream.Write(Encoding.UTF8.GetBytes(VerifiedIdentities.Format(entries)));
             stream.Flush(flushToDisk: true);
         }
 

@@ -112,4 +112,26 @@ public sealed record InstanceStatus(
     bool Verified,
     string DeployDir,
     string DataDir,
-    string Detail);
+    string Detail)
+{
+    /// <summary><see cref="VerifiedBy"/> when the running executable was hashed now.</summary>
+    public const string ByHash = "hash";
+
+    /// <summary><see cref="VerifiedBy"/> when its identity was unchanged since <see cref="VerifiedAt"/>, so it was not hashed again.</summary>
+    public const string ByIdentity = "identity";
+
+    /// <summary>How <see cref="Verified"/> was established: <see cref="ByHash"/>, <see cref="ByIdentity"/>, or null when not verified.</summary>
+    public string? VerifiedBy { get; init; }
+
+    /// <summary>When the running executable was last hashed and found verified (now, for <see cref="ByHash"/>).</summary>
+    public DateTimeOffset? VerifiedAt { get; init; }
+
+    /// <summary>The running executable's identity as the probe read it; null when unread.</summary>
+    public string? Identity { get; init; }
+
+    /// <summary>The running executable's sha256 when verified; null otherwise.</summary>
+    public string? Sha256 { get; init; }
+
+    /// <summary>What the running executable printed for its version arguments (read now or kept from its last verification).</summary>
+    public string? VersionOutput { get; init; }
+}

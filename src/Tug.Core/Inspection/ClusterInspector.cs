@@ -132,24 +132,14 @@ public sealed class ClusterInspector(ClusterStore store, AuditLog audit, TimePro
         await using var sessions = await OpenAsync(name, meta, pins, reach, [.. instances.Select(i => i.ManageHost)], cancellationToken).ConfigureAwait(false);
         var perHost = instances.GroupBy(i => i.ManageHost).Max(g => g.Count());
         var statusReach = reach with { WaitTimeout = reading.StatusTimeout * perHost };
-        var statuses = await ProbeAsync(meta, sessions, instances, statusReach, cancellationToken).ConfigureAwait(false);
+        var known = store.LoadVerified(name);
+        var (probed, processes) = await ProbeAsync(meta, sessions, instances, known, reading.Process ? HostScripts.ProcessInfo : null, statusReach, cancellationToken).ConfigureAwait(false);
+        var statuses = Remember(name, known, probed);
         if (statuses.Any(s => s.Status == "Error" && s.Detail.Contains("did not finish within", StringComparison.Ordinal)))
         {
             statuses = [.. statuses.Select(s => s.Status == "Error" && s.Detail.Contains("did not finish within", StringComparison.Ordinal)
                 ? s with { Detail = $"no status within --status-timeout {reading.StatusTimeout.TotalSeconds:0} s per instance: {s.Detail}" }
                 : s)];
-        }
-
-        var processes = ImmutableDictionary<string, ProcLine>.Empty;
-        if (reading.Process)
-        {
-            var read = await sessions.ForEachAsync(instances.Select(i => i.ManageHost).Distinct(), reach.Concurrency, async (host, remote, ct) =>
-            {
-                var onHost = instances.Where(i => i.ManageHost == host).ToList();
-                var result = await remote.RunAsync(HostScripts.ProcessInfo(onHost), new RunOptions(Sudo: true, Timeout: reading.StatusTimeout * onHost.Count), ct).ConfigureAwait(false);
-                return HostReply.Parse(result.Stdout).OfType<ProcLine>().ToList();
-            }, (host, e) => [], cancellationToken).ConfigureAwait(false);
-            processes = read.SelectMany(r => r).GroupBy(p => p.Id).ToImmutableDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
         }
 
         SavePins(name, meta, pins);
@@ -164,7 +154,7 @@ public sealed class ClusterInspector(ClusterStore store, AuditLog audit, TimePro
         var instances = PlanningRules.Select(meta, filter);
         var pins = new PinStore(meta.Tug.HostKeys);
         await using var sessions = await OpenAsync(name, meta, pins, reach, [.. instances.Select(i => i.ManageHost)], cancellationToken).ConfigureAwait(false);
-        var statuses = await ProbeAsync(meta, sessions, instances, reach, cancellationToken).ConfigureAwait(false);
+        var statuses = Remember(name, store.LoadVerified(name), await ProbeAsync(meta, sessions, instances, reach, cancellationToken).ConfigureAwait(false));
         var drift = new ConcurrentDictionary<string, ImmutableArray<string>>(StringComparer.Ordinal);
         await sessions.ForEachAsync(instances.Select(i => i.ManageHost), reach.Concurrency, async (host, remote, ct) =>
         {
@@ -318,14 +308,45 @@ public sealed class ClusterInspector(ClusterStore store, AuditLog audit, TimePro
         failed.IsEmpty ? (true, $"{hosts} ok") : (false, $"failed on {failed.Length} of {hosts}: {string.Join(", ", failed)}");
 
     /// <summary>Probes instances host by host (one round trip per host); unreachable hosts give Unreachable statuses.</summary>
-    private static async Task<ImmutableArray<InstanceStatus>> ProbeAsync(ClusterMeta meta, HostSessions sessions, ImmutableArray<InstanceSpec> instances, Reach reach, CancellationToken cancellationToken)
+    private static async Task<ImmutableArray<InstanceStatus>> ProbeAsync(ClusterMeta meta, HostSessions sessions, ImmutableArray<InstanceSpec> instances, Reach reach, CancellationToken cancellationToken) =>
+        (await ProbeAsync(meta, sessions, instances, ImmutableDictionary<string, VerifiedIdentity>.Empty, null, reach, cancellationToken).ConfigureAwait(false)).Statuses;
+
+    /// <summary>
+    /// Probes instances host by host (one round trip per host, holding the process reading too when
+    /// <paramref name="process"/> is given); unreachable hosts give Unreachable statuses. An instance whose identity
+    /// equals its <paramref name="known"/> one is not hashed again.
+    /// </summary>
+    private static async Task<(ImmutableArray<InstanceStatus> Statuses, ImmutableDictionary<string, ProcLine> Processes)> ProbeAsync(ClusterMeta meta, HostSessions sessions, ImmutableArray<InstanceSpec> instances, IReadOnlyDictionary<string, VerifiedIdentity> known, Func<IReadOnlyList<InstanceSpec>, string>? process, Reach reach, CancellationToken cancellationToken)
     {
         var results = await sessions.ForEachAsync(instances.Select(i => i.ManageHost), reach.Concurrency,
-            (host, remote, ct) => InstanceChecks.ProbeAsync(remote, meta, [.. instances.Where(i => i.ManageHost == host)], reach, ct),
-            (host, e) => [.. instances.Where(i => i.ManageHost == host).Select(i => InstanceChecks.Status(i, "Error", null, false, e.Message))], cancellationToken).ConfigureAwait(false);
+            async (host, remote, ct) =>
+            {
+                var onHost = instances.Where(i => i.ManageHost == host).ToList();
+                var result = await InstanceChecks.ProbeRunAsync(remote, meta, onHost, known, reach, process?.Invoke(onHost) ?? string.Empty, ct).ConfigureAwait(false);
+                return (Statuses: onHost.Select(i => InstanceChecks.ParseProbe(meta, i, result, known)).ToList(), Processes: HostReply.Parse(result.Stdout).OfType<ProcLine>().ToList());
+            },
+            (host, e) => (Statuses: instances.Where(i => i.ManageHost == host).Select(i => InstanceChecks.Status(i, "Error", null, false, e.Message)).ToList(), Processes: new List<ProcLine>()), cancellationToken).ConfigureAwait(false);
         var unreachable = instances.Where(i => sessions.Failures.ContainsKey(i.ManageHost))
             .Select(i => InstanceChecks.Status(i, "Unreachable", null, false, sessions.Failures[i.ManageHost].Message));
-        return [.. results.SelectMany(r => r).Concat(unreachable).OrderBy(s => instances.IndexOf(instances.First(i => i.Id == s.Id)))];
+        return ([.. results.SelectMany(r => r.Statuses).Concat(unreachable).OrderBy(s => instances.IndexOf(instances.First(i => i.Id == s.Id)))],
+            results.SelectMany(r => r.Processes).GroupBy(p => p.Id).ToImmutableDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal));
+    }
+
+    /// <summary>
+    /// Stamps the instances verified by hash now with the current time and keeps what was verified in the cluster's
+    /// <c>verified.tsv</c> (through the store); an instance found not verified loses its entry.
+    /// </summary>
+    private ImmutableArray<InstanceStatus> Remember(string name, ImmutableDictionary<string, VerifiedIdentity> known, ImmutableArray<InstanceStatus> statuses)
+    {
+        var now = time.GetUtcNow();
+        var stamped = statuses.Select(s => s.VerifiedBy == InstanceStatus.ByHash ? s with { VerifiedAt = now } : s).ToImmutableArray();
+        var updated = VerifiedIdentities.Update(known, stamped, now);
+        if (!updated.SequenceEqual(known))
+        {
+            store.SaveVerified(name, updated);
+        }
+
+        return stamped;
     }
 
     private Task<HostSessions> OpenAsync(string name, ClusterMeta meta, PinStore pins, Reach reach, IReadOnlyCollection<string> only, CancellationToken cancellationToken) =>

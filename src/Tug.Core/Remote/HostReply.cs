@@ -10,8 +10,8 @@ namespace Tug.Core.Remote;
 public abstract record HostLine;
 
 /// <summary>
-/// <c>TUG|probe|&lt;id&gt;|&lt;state&gt;|&lt;pid&gt;|&lt;listen&gt;|&lt;exe_b64&gt;|&lt;exe sha256&gt;|&lt;file sha256&gt;|&lt;version_b64&gt;</c>:
-/// what <see cref="HostScripts.Probe"/> read for one instance.
+/// <c>TUG|probe|&lt;id&gt;|&lt;state&gt;|&lt;pid&gt;|&lt;listen&gt;|&lt;exe_b64&gt;|&lt;exe sha256&gt;|&lt;file sha256&gt;|&lt;version_b64&gt;[|&lt;identity&gt;|&lt;hashed&gt;]</c>:
+/// what the probe script (<c>probe.sh</c>) read for one instance.
 /// </summary>
 /// <param name="Id">The instance ID.</param>
 /// <param name="State">The unit's state as <c>systemctl is-active</c> prints it (<c>active</c>, <c>failed</c>, <c>inactive</c>...).</param>
@@ -21,7 +21,9 @@ public abstract record HostLine;
 /// <param name="ExecutableSha256">The running executable's sha256; null without a process.</param>
 /// <param name="FileSha256">The deployed executable's sha256; null when the file is missing.</param>
 /// <param name="VersionOutput">What the running executable printed for its version arguments; null without a process.</param>
-public sealed record ProbeLine(string Id, string State, int Pid, bool Listening, string? Executable, string? ExecutableSha256, string? FileSha256, string? VersionOutput) : HostLine;
+/// <param name="Identity">The running executable's identity (boot, process start, device:inode:size:mtime:ctime of it and of the deployed file); null when unread.</param>
+/// <param name="Hashed">False when the identity equalled the known one, so nothing was hashed or run (the hashes and version read "=").</param>
+public sealed record ProbeLine(string Id, string State, int Pid, bool Listening, string? Executable, string? ExecutableSha256, string? FileSha256, string? VersionOutput, string? Identity = null, bool Hashed = true) : HostLine;
 
 /// <summary><c>TUG|unit|&lt;id&gt;|&lt;state&gt;|&lt;pid&gt;|&lt;restarts&gt;</c>: a unit's state, main PID and restart counter (<see cref="HostScripts.UnitState"/>).</summary>
 /// <param name="Id">The instance ID.</param>
@@ -115,6 +117,8 @@ public static class HostReply
     {
         ("probe", 10) => new ProbeLine(f[2], f[3], int.TryParse(f[4], NumberStyles.None, CultureInfo.InvariantCulture, out var pid) ? pid : 0, f[5] == "1",
             Dash(f[6]) is { } exe ? Decode(exe) : null, Dash(f[7]), Dash(f[8]), Dash(f[9]) is { } version ? Decode(version) : null),
+        ("probe", 12) => new ProbeLine(f[2], f[3], int.TryParse(f[4], NumberStyles.None, CultureInfo.InvariantCulture, out var pid12) ? pid12 : 0, f[5] == "1",
+            Dash(f[6]) is { } exe12 ? Decode(exe12) : null, Dash(f[7]), Dash(f[8]), Dash(f[9]) is { } version12 and not "=" ? Decode(version12) : Dash(f[9]), Dash(f[10]), f[11] != "0"),
         ("unit", 6) => new UnitLine(f[2], f[3], Int(f[4]), Int(f[5])),
         ("proc", 8) => new ProcLine(f[2], Int(f[3]), Long(f[4]), Long(f[5]), Dash(f[6]), Dash(f[7])),
         ("wait", 4) when f[3] == "ok" => new WaitLine(f[2], true, string.Empty),

@@ -129,8 +129,8 @@ public static class HostScripts
         {
             var stage = StageDirectory(i.Instance, i.Package);
             return UploadCheck(i.Package)
-                + PackageCheck(i.Package)
-                + ScriptRenderer.Render("stage.sh", new() { { "stage", stage }, { "tarball", PackageUploadPath(i.Package) }, { "owner", user } })
+                + ScriptRenderer.Render("stage.sh", new() { { "stage", stage }, { "owner", user } })
+                + PackageCheck(i.Package, into: stage, owner: user)
                 + (i.Package.Unpacked.Length > 0 ? Relayout(stage, i.Package, user, into: string.Empty) : string.Empty)
                 + EntryCheck(i.Package, $"{stage}/{i.Package.Entry}")
                 + Own(user, stage);
@@ -237,9 +237,13 @@ public static class HostScripts
 
     /// <summary>
     /// Reads each instance's state (unit, PID, port, running executable and its hash, the deployed <c>bin/ENTRY</c>'s
-    /// hash, the version it reports); prints one <c>TUG|probe</c> line per instance.
+    /// hash, the version it reports) and the running executable's identity; an instance whose identity equals its
+    /// <c>Known</c> one (last verified) is not hashed. Prints one <c>TUG|probe</c> line per instance.
     /// </summary>
-    public static string Probe(IReadOnlyList<(InstanceSpec Instance, string Entry)> instances) =>
+    public static string Probe(IReadOnlyList<(InstanceSpec Instance, string Entry)> instances) => Probe([.. instances.Select(i => (i.Instance, i.Entry, (string?)null))]);
+
+    /// <summary>As <see cref="Probe(IReadOnlyList{ValueTuple{InstanceSpec, string}})"/>, each instance with the identity it was last verified with (null: always hash).</summary>
+    public static string Probe(IReadOnlyList<(InstanceSpec Instance, string Entry, string? Known)> instances) =>
         string.Concat(instances.Select(i =>
         {
             var spec = ComponentSpecs.For(i.Instance);
@@ -249,6 +253,7 @@ public static class HostScripts
                 { "unit", i.Instance.UnitName },
                 { "port", spec.Health.PortOf(i.Instance) },
                 { "bin", $"{i.Instance.DeployDir}/bin/{i.Entry}" },
+                { "known", i.Known ?? "-" },
                 { "version_args", spec.VersionProbe?.Arguments ?? DefaultVersionArguments },
             });
         }));
@@ -407,8 +412,15 @@ public static class HostScripts
     private static string UploadCheck(ResolvedPackage package) => Checksum(PackageUploadPath(package), package.TarballSha256,
         $"package {Path.GetFileName(package.Path)} changed in transit: its sha256 on this host differs from the signed manifest", 41);
 
-    private static string PackageCheck(ResolvedPackage package) =>
-        ScriptRenderer.Render("package-check.sh", new() { { "tarball", PackageUploadPath(package) }, { "package", $"{package.Component} {package.Version} ({package.Platform})" } });
+    /// <summary>Checks an uploaded package's members (45) and, when <paramref name="into"/> is given, unpacks that checked copy there as <paramref name="owner"/>.</summary>
+    private static string PackageCheck(ResolvedPackage package, string into = "", string owner = "") =>
+        ScriptRenderer.Render("package-check.sh", new()
+        {
+            { "tarball", PackageUploadPath(package) },
+            { "package", $"{package.Component} {package.Version} ({package.Platform})" },
+            { "into", into },
+            { "owner", owner },
+        });
 
     private static string EntryCheck(ResolvedPackage package, string path) => Checksum(path, package.EntrySha256, $"{path} differs from the signed package", 43);
 

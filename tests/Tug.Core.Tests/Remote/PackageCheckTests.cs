@@ -81,6 +81,28 @@ public sealed class PackageCheckTests : IDisposable
         Assert.Contains("cannot be listed", stderr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Should_Unpack_The_Checked_Copy_Into_The_Directory_And_Leave_None_When_Refused()
+    {
+        // Given: a good package and a bad one, each with an empty staging directory (as stage.sh leaves it)
+        var good = BadPackages.WriteGoodWithLinks(Path.Combine(_dir, "links.tar.gz"));
+        var bad = BadPackages.Write(Path.Combine(_dir, "bad.tar.gz"), BadPackages.Cases.Keys.Order(StringComparer.Ordinal).First());
+        var (goodInto, badInto) = (Directory.CreateDirectory(Path.Combine(_dir, "good-stage")).FullName, Directory.CreateDirectory(Path.Combine(_dir, "bad-stage")).FullName);
+        var temporaries = Directory.GetFiles("/tmp", "tug-package-*").Length;
+
+        // When
+        var accepted = Shell.Bash(Check(good, goodInto, Environment.UserName));
+        var refused = Shell.Bash(Check(bad, badInto, Environment.UserName));
+
+        // Then: the good one is unpacked there, the bad one left no directory, neither a temporary copy
+        Assert.True(accepted.ExitCode == 0, accepted.Stderr);
+        Assert.Equal("#!/bin/sh\necho 'pkg, version 1'\n", File.ReadAllText(Path.Combine(goodInto, "pkg-v1", "pkg")));
+        Assert.True(File.Exists(Path.Combine(goodInto, "pkg-v1", "a name with spaces.txt")));
+        Assert.Equal(45, refused.ExitCode);
+        Assert.False(Directory.Exists(badInto), "a refused package left its staging directory");
+        Assert.Equal(temporaries, Directory.GetFiles("/tmp", "tug-package-*").Length);
+    }
+
     private static BadMember? Find(string path)
     {
         using var file = File.OpenRead(path);
@@ -88,6 +110,6 @@ public sealed class PackageCheckTests : IDisposable
         return PackageMembers.FindBad(gzip);
     }
 
-    private static string Check(string path) =>
-        ScriptRenderer.Render("package-check.sh", new() { { "tarball", path }, { "package", "pkg v1 (linux/amd64)" } });
+    private static string Check(string path, string into = "", string owner = "") =>
+        ScriptRenderer.Render("package-check.sh", new() { { "tarball", path }, { "package", "pkg v1 (linux/amd64)" }, { "into", into }, { "owner", owner } });
 }

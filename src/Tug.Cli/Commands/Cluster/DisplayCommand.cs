@@ -93,7 +93,7 @@ public sealed class DisplayCommand(ClusterInspector inspector, ClusterStore stor
                     Memory = Proc(i.Id) is { } memory ? Memory(memory.RssKib) : null, MemoryBytes = Proc(i.Id)?.RssKib * 1024,
                     MemoryLimit = Proc(i.Id) is { } limit ? Limit(limit.MemoryMax) : null, CpuQuota = Proc(i.Id) is { } quota ? Quota(quota.CpuQuota) : null,
                     NumaNode = specs[i.Id].NumaNode, NumaCores = specs[i.Id].NumaCores,
-                    i.DeployDir, i.DataDir, i.Detail,
+                    i.DeployDir, i.DataDir, i.Detail, i.VerifiedBy, i.VerifiedAt,
                 }),
             });
         }
@@ -130,7 +130,7 @@ public sealed class DisplayCommand(ClusterInspector inspector, ClusterStore stor
                 row.AddRange(flags.Numa ? [Dash(spec.NumaNode), Dash(spec.NumaCores)] : []);
                 row.Add((i.Version ?? "-") + (Patched(i.Id) ? " (patched)" : string.Empty) + (Unknown(i.Id) ? " (unknown build)" : string.Empty));
                 row.AddRange(flags.Versions ? [Deployed(i.Id) ?? "-"] : []);
-                row.AddRange([i.Verified ? "yes" : "NO", Markup.Escape(i.DataDir.Length == 0 ? "-" : i.DataDir), Markup.Escape(i.DeployDir)]);
+                row.AddRange([Verified(i), Markup.Escape(i.DataDir.Length == 0 ? "-" : i.DataDir), Markup.Escape(i.DeployDir)]);
                 table.AddRow([.. row.Select((cell, n) => n < 3 || columns[n] is "Version" or "Verified" or "Data Dir" or "Deploy Dir" ? cell : Markup.Escape(cell))]);
             }
 
@@ -163,6 +163,12 @@ public sealed class DisplayCommand(ClusterInspector inspector, ClusterStore stor
         var parts = new[] { (s / 86400, "d"), (s / 3600 % 24, "h"), (s / 60 % 60, "m"), (s % 60, "s") };
         return string.Concat(parts.Where(p => p.Item1 != 0).Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Item1}{p.Item2}")));
     }
+
+    /// <summary>The Verified cell: how the instance was verified (hashed now, or unchanged since it was last hashed), or <c>NO</c>.</summary>
+    public static string Verified(InstanceStatus instance) => !instance.Verified ? "NO"
+        : instance.VerifiedBy == InstanceStatus.ByIdentity && instance.VerifiedAt is { } at
+            ? $"verified at {at.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)}Z, unchanged since"
+            : "verified, hashed now";
 
     private static string Dash(string value) => value.Length == 0 ? "-" : value;
 

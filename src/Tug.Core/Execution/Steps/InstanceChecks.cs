@@ -19,12 +19,30 @@ namespace Tug.Core.Execution.Steps;
 public sealed class InstanceChecks(HttpClient http, TimeProvider time, IPackageSource packages)
 {
     /// <summary>Probes instances on one host against what <paramref name="meta"/> records for them.</summary>
-    public static async Task<ImmutableArray<InstanceStatus>> ProbeAsync(IRemoteHost remote, ClusterMeta meta, IReadOnlyList<InstanceSpec> instances, Reach reach, CancellationToken cancellationToken)
+    public static Task<ImmutableArray<InstanceStatus>> ProbeAsync(IRemoteHost remote, ClusterMeta meta, IReadOnlyList<InstanceSpec> instances, Reach reach, CancellationToken cancellationToken) =>
+        ProbeAsync(remote, meta, instances, ImmutableDictionary<string, VerifiedIdentity>.Empty, reach, cancellationToken);
+
+    /// <summary>
+    /// Probes instances on one host, as <see cref="ProbeAsync(IRemoteHost, ClusterMeta, IReadOnlyList{InstanceSpec}, Reach, CancellationToken)"/>,
+    /// but an instance whose running executable still has the identity it was last verified with (<paramref name="known"/>,
+    /// while meta.yaml records the same sha256) is not hashed again: it reads as verified by identity.
+    /// </summary>
+    public static async Task<ImmutableArray<InstanceStatus>> ProbeAsync(IRemoteHost remote, ClusterMeta meta, IReadOnlyList<InstanceSpec> instances, IReadOnlyDictionary<string, VerifiedIdentity> known, Reach reach, CancellationToken cancellationToken, string extraScript = "")
     {
-        var script = HostScripts.Probe([.. instances.Select(i => (i, meta.Tug.Instances.GetValueOrDefault(i.Id)?.Entry ?? ComponentSpecs.For(i).DefaultEntry))]);
-        var result = await remote.RunAsync(script, new RunOptions(Sudo: true, Timeout: reach.WaitTimeout), cancellationToken).ConfigureAwait(false);
-        return [.. instances.Select(i => ParseProbe(meta, i, result))];
+        var result = await ProbeRunAsync(remote, meta, instances, known, reach, extraScript, cancellationToken).ConfigureAwait(false);
+        return [.. instances.Select(i => ParseProbe(meta, i, result, known))];
     }
+
+    /// <summary>Runs the probe for <paramref name="instances"/> (and <paramref name="extraScript"/>, in the same round trip); the raw result.</summary>
+    public static Task<CommandResult> ProbeRunAsync(IRemoteHost remote, ClusterMeta meta, IReadOnlyList<InstanceSpec> instances, IReadOnlyDictionary<string, VerifiedIdentity> known, Reach reach, string extraScript, CancellationToken cancellationToken)
+    {
+        var script = HostScripts.Probe([.. instances.Select(i => (i, meta.Tug.Instances.GetValueOrDefault(i.Id)?.Entry ?? ComponentSpecs.For(i).DefaultEntry, Trusted(meta, i, known)?.Identity))]) + extraScript;
+        return remote.RunAsync(script, new RunOptions(Sudo: true, Timeout: reach.WaitTimeout), cancellationToken);
+    }
+
+    /// <summary>The entry of <paramref name="known"/> the probe may trust for an instance: only one whose sha256 is the one meta.yaml records now.</summary>
+    public static VerifiedIdentity? Trusted(ClusterMeta meta, InstanceSpec instance, IReadOnlyDictionary<string, VerifiedIdentity> known) =>
+        known.GetValueOrDefault(instance.Id) is { } entry && meta.Tug.Instances.GetValueOrDefault(instance.Id)?.Sha256 == entry.Sha256 ? entry : null;
 
     /// <summary>
     /// Probes one instance against <paramref name="record"/>: <c>Runs</c> when the running executable is the recorded
@@ -38,7 +56,14 @@ public sealed class InstanceChecks(HttpClient http, TimeProvider time, IPackageS
     }
 
     /// <summary>Reads one probe line into a status: Up/Starting/Failed/Restarting/Down, the version, whether it is verified and why not.</summary>
-    public static InstanceStatus ParseProbe(ClusterMeta meta, InstanceSpec instance, CommandResult result)
+    public static InstanceStatus ParseProbe(ClusterMeta meta, InstanceSpec instance, CommandResult result) => ParseProbe(meta, instance, result, ImmutableDictionary<string, VerifiedIdentity>.Empty);
+
+    /// <summary>
+    /// Reads one probe line into a status as <see cref="ParseProbe(ClusterMeta, InstanceSpec, CommandResult)"/>; a line
+    /// the host answered without hashing (its identity equalled the known one) takes the hashes and version from
+    /// <paramref name="known"/>'s entry and reads as verified by identity at the entry's time.
+    /// </summary>
+    public static InstanceStatus ParseProbe(ClusterMeta meta, InstanceSpec instance, CommandResult result, IReadOnlyDictionary<string, VerifiedIdentity> known)
     {
         var line = HostReply.Parse(result.Stdout).OfType<ProbeLine>().FirstOrDefault(p => p.Id == instance.Id);
         if (line is null)
@@ -46,8 +71,16 @@ public sealed class InstanceChecks(HttpClient http, TimeProvider time, IPackageS
             return Status(instance, "Error", null, false, $"no answer (exit {result.ExitCode}): {result.Stderr.Trim()}");
         }
 
-        var (exe, exeHash, fileHash) = ((line.Executable ?? string.Empty).Trim(), line.ExecutableSha256 ?? "-", line.FileSha256 ?? "-");
-        var version = line.VersionOutput is { } output ? ComponentSpecs.For(instance).VersionProbe?.Extract(output) : null;
+        var trusted = Trusted(meta, instance, known);
+        if (!line.Hashed && (trusted is null || trusted.Identity != line.Identity))
+        {
+            return Status(instance, "Error", null, false, "the host skipped hashing for an identity Tug did not send; run `tug cluster verify`");
+        }
+
+        var cached = line.Hashed ? null : trusted;
+        var (exe, exeHash, fileHash) = ((line.Executable ?? string.Empty).Trim(), cached?.Sha256 ?? line.ExecutableSha256 ?? "-", cached?.Sha256 ?? line.FileSha256 ?? "-");
+        var versionOutput = cached?.VersionOutput ?? line.VersionOutput;
+        var version = versionOutput is { } output ? ComponentSpecs.For(instance).VersionProbe?.Extract(output) : null;
         var expected = meta.Tug.Instances.GetValueOrDefault(instance.Id)?.Sha256;
         var status = StatusOf(line);
         var problems = new List<string>();
@@ -74,7 +107,17 @@ public sealed class InstanceChecks(HttpClient http, TimeProvider time, IPackageS
         }
 
         var verified = problems.Count == 0 && expected is not null;
-        return Status(instance, status, version, verified, verified ? $"{exe} sha256 {Short(exeHash)}" : string.Join("; ", problems.DefaultIfEmpty("no recorded package hash")));
+        var detail = !verified ? string.Join("; ", problems.DefaultIfEmpty("no recorded package hash"))
+            : cached is not null ? $"{exe} sha256 {Short(exeHash)}, verified at {cached.VerifiedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture)}Z, unchanged since"
+            : $"{exe} sha256 {Short(exeHash)}, verified, hashed now";
+        return Status(instance, status, version, verified, detail) with
+        {
+            VerifiedBy = !verified ? null : cached is not null ? InstanceStatus.ByIdentity : InstanceStatus.ByHash,
+            VerifiedAt = !verified ? null : cached?.VerifiedAt,
+            Identity = line.Identity,
+            Sha256 = verified ? exeHash : null,
+            VersionOutput = versionOutput,
+        };
     }
 
     /// <summary>The status display shows for a probe line: Up (active and listening), Starting, Failed, Restarting or Down.</summary>

@@ -4,17 +4,26 @@
 # backslash (GNU tar's escape for control characters) and no " -> " or " link to " (which would make the listing
 # ambiguous); no setuid or setgid bit; nothing beneath a symbolic link of the package; a symbolic link's target
 # relative with .. only at its start, never climbing above the package; a hard link's target a regular file named
-# earlier. Names are read raw (-P) and each verbose line is matched against the plain listing's name. Exits 45
-# naming the first bad member on stderr; prints nothing when the package is good.
-# tug:params tarball package
+# earlier. Names are read raw (-P) and each verbose line is matched against the plain listing's name. The tarball
+# is decompressed once, as root, into a private temporary file that both listings read and, when into is given, the
+# unpacking too: as owner (never root), from that same checked copy on its stdin, into into (removed again when the
+# package is refused). Exits 45 naming the first bad member on stderr; prints nothing when the package is good.
+# tug:params tarball package into owner
 set -e
 tarball={{tarball}}
 package={{package}}
+into={{into}}
+owner={{owner}}
 # In a subshell: nothing it declares leaks into the scripts that follow.
 (
   refuse() { printf 'package %s: member '\''%s'\'' %s; refused on the host, nothing was unpacked\n' "$package" "$1" "$2" >&2; exit 45; }
-  plain=$(LC_ALL=C TZ=UTC tar -P --quoting-style=escape -tzf "$tarball") || { echo "package $package cannot be listed by tar; nothing was unpacked" >&2; exit 45; }
-  long=$(LC_ALL=C TZ=UTC tar -P --numeric-owner --quoting-style=escape -tvzf "$tarball") || { echo "package $package cannot be listed by tar; nothing was unpacked" >&2; exit 45; }
+  tar_copy=$(mktemp /tmp/tug-package-XXXXXX) ok=0
+  # A refused package leaves no staging directory behind either.
+  cleanup() { rm -f "$tar_copy"; if [ "$ok" != 1 ] && [ -n "$into" ]; then rm -rf "$into"; fi; }
+  trap cleanup EXIT
+  gzip -dc < "$tarball" > "$tar_copy" 2>/dev/null || { echo "package $package cannot be listed by tar: gzip cannot decompress it; nothing was unpacked" >&2; exit 45; }
+  plain=$(LC_ALL=C TZ=UTC tar -P --quoting-style=escape -tf "$tar_copy") || { echo "package $package cannot be listed by tar; nothing was unpacked" >&2; exit 45; }
+  long=$(LC_ALL=C TZ=UTC tar -P --numeric-owner --quoting-style=escape -tvf "$tar_copy") || { echo "package $package cannot be listed by tar; nothing was unpacked" >&2; exit 45; }
   mapfile -t names <<< "$plain"
   mapfile -t lines <<< "$long"
   if [ "${#names[@]}" -ne "${#lines[@]}" ]; then echo "package $package: its two listings differ; nothing was unpacked" >&2; exit 45; fi
@@ -77,4 +86,8 @@ package={{package}}
       if [ -n "${pkg_links[$prefix]+x}" ]; then refuse "$raw" "lies beneath the symbolic link '$prefix' of the package"; fi
     done
   done
+  if [ -n "$into" ]; then
+    (cd / && runuser -u "$owner" -- tar --no-same-owner --no-same-permissions -xf - -C "$into") < "$tar_copy"
+  fi
+  ok=1
 ) || exit $?
