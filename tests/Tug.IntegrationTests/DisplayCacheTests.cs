@@ -69,10 +69,11 @@ public sealed class DisplayCacheTests(TestbedFixture testbed, PackagesFixture pa
             Assert.True(verify.ExitCode == 0, verify.ToString());
             Assert.True(await HashCallsAsync(hosts) >= 12, "verify trusted what display remembered instead of hashing");
 
-            // One deployed executable changes under its running process (a byte appended): display hashes it again and
-            // reports the mismatch, the other five still read as unchanged
+            // One deployed executable is replaced under its running process (a copy with a byte appended renamed over it;
+            // the running file itself cannot be written): display hashes it again and reports the mismatch, the other
+            // five still read as unchanged
             var target = first.Single(i => i.GetProperty("role").GetString() == "node_exporter" && i.GetProperty("host").GetString() == hosts[0].Address);
-            await testbed.MustRunAsync(hosts[0].Name, "f=$(readlink -f /proc/$(systemctl show -p MainPID --value node_exporter-9100)/exe) && printf x >> \"$f\" && echo \"$f\"");
+            await testbed.MustRunAsync(hosts[0].Name, "f=$(readlink -f /proc/$(systemctl show -p MainPID --value node_exporter-9100)/exe) && cp -p \"$f\" \"$f.new\" && printf x >> \"$f.new\" && mv \"$f.new\" \"$f\"");
             await ResetCallsAsync(hosts);
             var third = Instances(await DisplayAsync(tug));
             var changed = third.Single(i => Id(i) == Id(target));
