@@ -244,7 +244,8 @@ public static class HostScripts
 
     /// <summary>As <see cref="Probe(IReadOnlyList{ValueTuple{InstanceSpec, string}})"/>, each instance with the identity it was last verified with (null: always hash).</summary>
     public static string Probe(IReadOnlyList<(InstanceSpec Instance, string Entry, string? Known)> instances) =>
-        string.Concat(instances.Select(i =>
+        ScriptRenderer.Render("probe-host.sh", new() { { "units", instances.Select(i => i.Instance.UnitName).Distinct(StringComparer.Ordinal).ToList() } })
+        + string.Concat(instances.Select(i =>
         {
             var spec = ComponentSpecs.For(i.Instance);
             return ScriptRenderer.Render("probe.sh", new()

@@ -50,6 +50,51 @@ public sealed class ProbeScriptTests : IDisposable
         Assert.NotEqual(first.Identity, touched.Identity);
     }
 
+    [Fact]
+    public void Should_Read_Every_Unit_And_Socket_Of_A_Host_Once_And_Ask_Alone_For_A_Unit_Not_Reported()
+    {
+        // Given: systemctl and ss that log their calls; one show for all units reports u (running, the process) and v
+        // (inactive) but not w; ss lists port 1 listening on every address
+        var calls = Path.Combine(_root, "calls");
+        Stub("systemctl", $$"""
+            echo "systemctl $*" >> {{calls}}
+            if [ "$1 $2 $3" = "show -p Id" ]; then printf 'MainPID=%s\nId=u.service\nActiveState=active\n\nMainPID=0\nId=v.service\nActiveState=inactive\n' {{_process.Id}}
+            elif [ "$1" = show ]; then echo 0; else echo failed; fi
+
+            """);
+        Stub("ss", $$"""
+            echo "ss $*" >> {{calls}}
+            if [ "$#" = 1 ]; then echo 'LISTEN 0      4096               *:1               *:*'; echo 'LISTEN 0 128 127.0.0.1:21 0.0.0.0:*'; fi
+
+            """);
+        var script = ScriptRenderer.Render("probe-host.sh", new() { { "units", new[] { "u.service", "v.service", "w.service" } } })
+            + Render("i", "u.service", 1, "-", Bin) + Render("j", "v.service", 2, "-") + Render("k", "w.service", 1, "-");
+
+        // When
+        var (exit, stdout, stderr) = Shell.Bash(script, Path.Combine(_root, "stubs"));
+
+        // Then: u and v from the one read (1 listens, 2 does not), w asked alone; one show and one ss for u and v
+        Assert.True(exit == 0, stderr);
+        var lines = HostReply.Parse(stdout).OfType<ProbeLine>().ToDictionary(p => p.Id);
+        Assert.Equal(("active", _process.Id, true), (lines["i"].State, lines["i"].Pid, lines["i"].Listening));
+        Assert.NotNull(lines["i"].Identity);
+        Assert.Equal(("inactive", 0, false), (lines["j"].State, lines["j"].Pid, lines["j"].Listening));
+        Assert.Equal(("failed", 0), (lines["k"].State, lines["k"].Pid));
+        Assert.Equal(
+            ["ss -ltnH", "systemctl show -p Id -p ActiveState -p MainPID -- u.service v.service w.service", "systemctl is-active w.service", "systemctl show -p MainPID --value w.service", "ss -ltnH sport = :1"],
+            File.ReadAllLines(calls));
+    }
+
+    private static string Render(string id, string unit, int port, string known, string bin = "/nonexistent") => ScriptRenderer.Render("probe.sh", new()
+    {
+        { "id", id },
+        { "unit", unit },
+        { "port", port.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+        { "bin", bin },
+        { "known", known },
+        { "version_args", new[] { "--version" } },
+    });
+
     private ProbeLine Probe(string known)
     {
         var script = ScriptRenderer.Render("probe.sh", new()

@@ -14,10 +14,20 @@ port={{port}}
 bin={{bin}}
 known={{known}}
 version_args=({{version_args}})
-active=$(systemctl is-active "$unit" 2>/dev/null || true)
-pid=$(systemctl show -p MainPID --value "$unit" 2>/dev/null || echo 0)
 listen=0
-if ss -ltnH "sport = :$port" | grep -q .; then listen=1; fi
+# probe-host.sh, rendered once before a host's probes, read every unit and socket at once; alone, probe.sh asks itself.
+# shellcheck disable=SC2154
+if [ "${probe_read:-0}" = 1 ] && [ -n "${probe_active[$unit]+x}" ]; then
+  active=${probe_active[$unit]}
+  pid=${probe_pid[$unit]:-0}
+  while read -r _ _ _ probe_local _; do
+    case "$probe_local" in *":$port") listen=1 ;; esac
+  done <<< "$probe_listening"
+else
+  active=$(systemctl is-active "$unit" 2>/dev/null || true)
+  pid=$(systemctl show -p MainPID --value "$unit" 2>/dev/null || echo 0)
+  if ss -ltnH "sport = :$port" | grep -q .; then listen=1; fi
+fi
 exe=-; exehash=-; version=-; identity=-; hashed=1; filehash=-
 if [ "${pid:-0}" != 0 ] && [ -e "/proc/$pid/exe" ]; then
   exe=$(readlink "/proc/$pid/exe" | base64 -w0)
