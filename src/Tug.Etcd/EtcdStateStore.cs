@@ -135,7 +135,7 @@ public sealed class EtcdStateStore : IStateStore
     /// <inheritdoc/>
     public async Task<IReadOnlyList<StateRevision>> CommitAsync(IReadOnlyList<StateWrite> writes, CancellationToken cancellationToken)
     {
-        Check(writes);
+        StateLimits.CheckTransaction(writes, StateKey.Validate);
         var transaction = new TxnRequest();
         foreach (var write in writes)
         {
@@ -348,35 +348,6 @@ public sealed class EtcdStateStore : IStateStore
         long.TryParse(write.Expected.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var revision)
             ? revision
             : throw StateException.RevisionConflict(Address, write.Key, write.Expected, StateRevision.Absent);
-
-    private static void Check(IReadOnlyList<StateWrite> writes)
-    {
-        if (writes.Count > StateLimits.MaxTransactionWrites)
-        {
-            throw new StateException(StateException.TooLarge, $"A state transaction of {writes.Count} writes is more than the {StateLimits.MaxTransactionWrites} etcd takes.",
-                "Nothing was written. This is a bug in Tug: split the transaction.", exitCode: ExitCodes.Unexpected);
-        }
-
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var write in writes)
-        {
-            StateKey.Validate(write.Key);
-            if (!seen.Add(write.Key))
-            {
-                throw StateException.NotAKey(write.Key, "it is written twice in one transaction");
-            }
-
-            if (write is StatePut { Value.Length: > StateLimits.MaxValueBytes } put)
-            {
-                throw StateException.ValueTooLarge(put.Key, put.Value.Length);
-            }
-
-            if (write is StateDelete { Expected.IsAbsent: true })
-            {
-                throw StateException.NotAKey(write.Key, "a delete must name the revision it read");
-            }
-        }
-    }
 
     private static (X509Certificate2Collection? Ca, X509Certificate2? Client) LoadTls(StateTls tls)
     {

@@ -84,7 +84,7 @@ public sealed class LocalStateStore(string root, TimeSpan? writeLockWait = null)
     /// <inheritdoc/>
     public async Task<IReadOnlyList<StateRevision>> CommitAsync(IReadOnlyList<StateWrite> writes, CancellationToken cancellationToken)
     {
-        Check(writes);
+        StateLimits.CheckTransaction(writes, ValidateDataKey);
         using var writeLock = await TakeWriteLockAsync(cancellationToken).ConfigureAwait(false);
         foreach (var write in writes)
         {
@@ -226,35 +226,6 @@ public sealed class LocalStateStore(string root, TimeSpan? writeLockWait = null)
         if (IsReserved(key))
         {
             throw StateException.NotAKey(key, "the local directory keeps its locks (and temporary files) under that name");
-        }
-    }
-
-    private static void Check(IReadOnlyList<StateWrite> writes)
-    {
-        if (writes.Count > StateLimits.MaxTransactionWrites)
-        {
-            throw new StateException(StateException.TooLarge, $"A state transaction of {writes.Count} writes is more than the {StateLimits.MaxTransactionWrites} etcd takes.",
-                "Nothing was written. This is a bug in Tug: split the transaction.", exitCode: ExitCodes.Unexpected);
-        }
-
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var write in writes)
-        {
-            ValidateDataKey(write.Key);
-            if (!seen.Add(write.Key))
-            {
-                throw StateException.NotAKey(write.Key, "it is written twice in one transaction");
-            }
-
-            if (write is StatePut { Value.Length: > StateLimits.MaxValueBytes } put)
-            {
-                throw StateException.ValueTooLarge(put.Key, put.Value.Length);
-            }
-
-            if (write is StateDelete { Expected.IsAbsent: true })
-            {
-                throw StateException.NotAKey(write.Key, "a delete must name the revision it read");
-            }
         }
     }
 

@@ -60,4 +60,40 @@ public static class StateLimits
 
     /// <summary>The longest key, in characters.</summary>
     public const int MaxKeyLength = 512;
+
+    /// <summary>
+    /// Refuses a transaction no store may apply, before anything is written: too many writes, a key the store refuses
+    /// (<paramref name="validateKey"/>) or written twice, a value too large, a delete that names no revision.
+    /// </summary>
+    /// <exception cref="StateException"><see cref="StateException.TooLarge"/>, <see cref="StateException.BadKey"/>.</exception>
+    public static void CheckTransaction(IReadOnlyList<StateWrite> writes, Action<string> validateKey)
+    {
+        ArgumentNullException.ThrowIfNull(writes);
+        ArgumentNullException.ThrowIfNull(validateKey);
+        if (writes.Count > MaxTransactionWrites)
+        {
+            throw new StateException(StateException.TooLarge, $"A state transaction of {writes.Count} writes is more than the {MaxTransactionWrites} etcd takes.",
+                "Nothing was written. This is a bug in Tug: split the transaction.", exitCode: ExitCodes.Unexpected);
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var write in writes)
+        {
+            validateKey(write.Key);
+            if (!seen.Add(write.Key))
+            {
+                throw StateException.NotAKey(write.Key, "it is written twice in one transaction");
+            }
+
+            if (write is StatePut { Value.Length: > MaxValueBytes } put)
+            {
+                throw StateException.ValueTooLarge(put.Key, put.Value.Length);
+            }
+
+            if (write is StateDelete { Expected.IsAbsent: true })
+            {
+                throw StateException.NotAKey(write.Key, "a delete must name the revision it read");
+            }
+        }
+    }
 }
